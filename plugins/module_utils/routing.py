@@ -1,0 +1,626 @@
+# -*- coding: utf-8 -*-
+# Copyright: teamware.qmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The routing core: from inventory settings to the complete qmail side of an integration.
+
+All seven integration methods of "Integrating Qmail with Teamware Office" (sections
+5.1.1 to 5.2.4) and the "no integration" variant of section 2 are described in
+METHODS below; ``build_routing_table`` turns validated settings into every control
+file line, users/assign entry and .qmail file that qmail must have, plus what the
+Teamware Office side must know.  Nothing here touches the host: the
+``teamware.qmail.routing_table`` module writes what this computes.
+
+Where the document would lose or misroute mail, the table does what qmail's source
+says is safe (see docs/document-vs-qmail.md):
+
+* every qmail variable in a pipe line is quoted, every inventory value is
+  shell-quoted (and validated so that quoting is a formality);
+* in virtual domains the Teamware address is built from "$DEFAULT"@"$HOST"
+  (the document's $SENDER is wrong);
+* SMTP deliveries from a .qmail file go through a wrapper around qmail-remote
+  that turns its reports into exit codes, so that mail is deferred while
+  Teamware Office is down and bounced when it refuses (a bare qmail-remote
+  always exits 0 and the mail is lost);
+* smtproutes is written in the order qmail really applies it (most specific
+  first), and a key may appear only once;
+* torecvm may be run through qmail's preline so that Teamware sees Return-Path
+  (lifting the receipt-notification limit of section 5.1).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import shlex
+
+from ansible_collections.teamware.qmail.plugins.module_utils import validators as v
+
+# qmail's own accounts (INSTALL.ids): mail must never be routed by a prefix that
+# captures their names, and they cannot be the routing user.
+QMAIL_SYSTEM_USERS = ("alias", "qmaild", "qmaill", "qmailp", "qmailq", "qmailr", "qmails")
+RESERVED_LOCAL_NAMES = QMAIL_SYSTEM_USERS + ("root", "postmaster", "mailer-daemon")
+
+MANAGED_MARKER = "# Managed by Ansible (teamware.qmail): edit the inventory, not this file."
+
+
+class Method:
+    """One integration method: how mail reaches Teamware Office and what qmail uses to route it.
+
+    hook: what makes qmail route the mail:
+      alias           ~alias/.qmail-default catches addresses with no local user
+      virtualdomains  control/virtualdomains maps Teamware domains to the routing user
+      users           users/assign maps prefixed local parts to the routing user
+      smtproutes      control/smtproutes sends Teamware domains to the Teamware server
+      forward         ~alias/.qmail-default forwards to an alias domain that smtproutes routes
+    transport: how the message reaches Teamware Office: 'torecvm' (local pipe) or 'smtp'.
+    """
+
+    def __init__(self, name, section, title, transport, hook, routing_kinds):
+        self.name = name
+        self.section = section
+        self.title = title
+        self.transport = transport
+        self.hook = hook
+        self.routing_kinds = routing_kinds
+
+    @property
+    def needs_routing_user(self):
+        return self.hook in ("virtualdomains", "users")
+
+    @property
+    def teamware_domains_must_be_remote(self):
+        """Teamware base addresses that qmail must not treat as local (5.1.2, 5.2.1)."""
+        return self.hook in ("virtualdomains", "smtproutes")
+
+
+METHODS = dict((m.name, m) for m in (
+    Method("none", "2", "qmail and Teamware Office side by side, no routing between them", None, None, ()),
+    Method("torecvm_alias", "5.1.1", "torecvm from ~alias/.qmail-default", "torecvm", "alias", ("domain", "user")),
+    Method("torecvm_virtualdomains", "5.1.2", "torecvm through virtualdomains", "torecvm", "virtualdomains", ("domain",)),
+    Method("torecvm_users", "5.1.3", "torecvm through qmail-users", "torecvm", "users", ("user",)),
+    Method("smtp_smtproutes", "5.2.1", "SMTP through smtproutes", "smtp", "smtproutes", ("domain",)),
+    Method("smtp_alias", "5.2.2", "SMTP from ~alias/.qmail-default", "smtp", "alias", ("domain", "user")),
+    Method("smtp_users", "5.2.3", "SMTP through qmail-users", "smtp", "users", ("user",)),
+    Method("smtp_forward", "5.2.4", "SMTP after forwarding to an alias base address", "smtp", "forward", ("user",)),
+))
+
+# The .qmail files a method may own; any other method must leave none of them behind.
+# (Aliases and groups are shared by all methods and are tracked by the marker line.)
+TORECVM_REPORTS = ("A", "F", "N")
+
+DEFAULTS = {
+    "teamware_integration_method": "none",
+    "teamware_routing": None,
+    "teamware_domains": [],
+    "teamware_user_prefix": None,
+    "teamware_rewrite_domain": None,
+    "teamware_server": None,
+    "teamware_server_address": None,
+    "teamware_smtp_port": 25,
+    "teamware_routing_user": "twu",
+    "teamware_torecvm": "/usr/bin/torecvm",
+    "teamware_root": "/to",
+    "teamware_torecvm_reports": "A",
+    "teamware_preserve_return_path": True,
+    "teamware_default_route": False,
+    "qmail_dir": "/var/qmail",
+    "qmail_local_domains": [],
+    "qmail_me": None,
+    "qmail_aliases": {},
+    "qmail_extra_smtproutes": [],
+    "qmail_delivery_wrapper": "/usr/local/bin/teamware-qmail-remote",
+}
+
+
+class Account:
+    """A Unix account that owns .qmail files: name, uid, gid, home (uid/gid None = not yet created)."""
+
+    def __init__(self, name, uid, gid, home):
+        self.name = name
+        self.uid = uid
+        self.gid = gid
+        self.home = home.rstrip("/") or "/"
+
+    def as_dict(self):
+        return {"name": self.name, "uid": self.uid, "gid": self.gid, "home": self.home}
+
+
+class Settings:
+    """Validated settings; build with ``Settings.from_vars``."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+    @property
+    def method(self):
+        return METHODS[self.teamware_integration_method]
+
+    @classmethod
+    def from_vars(cls, variables, routing_account=None, alias_account=None, existing_users=()):
+        """Validate inventory variables; raise v.ValidationError naming every wrong variable.
+
+        routing_account / alias_account: Account objects looked up on the host (the
+        routing user may be None where the method does not need it).  existing_users:
+        names of the host's passwd users, to catch a prefix that would capture them.
+        """
+        unknown = sorted(set(variables) - set(DEFAULTS))
+        values = dict(DEFAULTS)
+        values.update((k, val) for k, val in variables.items() if val is not None)
+        problems = v.Problems()
+        for name in unknown:
+            problems.add(name, "unknown setting (known: %s)" % ", ".join(sorted(DEFAULTS)))
+
+        name = "teamware_integration_method"
+        method = problems.check(name, v.choice, values[name], tuple(METHODS), "integration method")
+        method = METHODS.get(method)
+
+        s = {"teamware_integration_method": method.name if method else None}
+        s["qmail_dir"] = problems.check("qmail_dir", v.absolute_path, values["qmail_dir"])
+        s["qmail_local_domains"] = _domain_list(problems, "qmail_local_domains", values["qmail_local_domains"])
+        s["qmail_me"] = None
+        if values["qmail_me"]:
+            s["qmail_me"] = problems.check("qmail_me", v.domain, values["qmail_me"])
+        s["qmail_aliases"] = _aliases(problems, values["qmail_aliases"])
+        s["qmail_extra_smtproutes"] = _routes(problems, values["qmail_extra_smtproutes"])
+        s["qmail_delivery_wrapper"] = problems.check("qmail_delivery_wrapper", v.absolute_path, values["qmail_delivery_wrapper"])
+        s["teamware_domains"] = _domain_list(problems, "teamware_domains", values["teamware_domains"])
+        for key in ("teamware_torecvm", "teamware_root"):
+            s[key] = problems.check(key, v.absolute_path, values[key])
+        s["teamware_torecvm_reports"] = problems.check(
+            "teamware_torecvm_reports", v.choice, values["teamware_torecvm_reports"], TORECVM_REPORTS, "torecvm report option")
+        s["teamware_preserve_return_path"] = _boolean(problems, "teamware_preserve_return_path", values["teamware_preserve_return_path"])
+        s["teamware_default_route"] = _boolean(problems, "teamware_default_route", values["teamware_default_route"])
+        s["teamware_smtp_port"] = problems.check("teamware_smtp_port", v.port, values["teamware_smtp_port"])
+        s["teamware_server"] = None
+        if values["teamware_server"]:
+            s["teamware_server"] = problems.check("teamware_server", v.mail_host, values["teamware_server"])
+        s["teamware_server_address"] = None
+        if values["teamware_server_address"]:
+            s["teamware_server_address"] = problems.check("teamware_server_address", v.ipv4, values["teamware_server_address"])
+        s["teamware_user_prefix"] = None
+        if values["teamware_user_prefix"]:
+            s["teamware_user_prefix"] = problems.check("teamware_user_prefix", v.user_prefix, values["teamware_user_prefix"])
+        s["teamware_rewrite_domain"] = None
+        if values["teamware_rewrite_domain"]:
+            s["teamware_rewrite_domain"] = problems.check("teamware_rewrite_domain", v.domain, values["teamware_rewrite_domain"])
+        s["teamware_routing_user"] = problems.check("teamware_routing_user", v.user_name, values["teamware_routing_user"])
+        s["teamware_routing"] = values["teamware_routing"]
+        s["routing_account"] = routing_account
+        s["alias_account"] = alias_account or Account("alias", None, None, "%s/alias" % (s["qmail_dir"] or "/var/qmail"))
+
+        if method is not None:
+            _check_method_rules(problems, method, s, set(existing_users))
+        problems.raise_if_any()
+        return cls(**s)
+
+
+def _boolean(problems, name, value):
+    if isinstance(value, bool):
+        return value
+    problems.add(name, "must be true or false, not %r" % (value,))
+    return None
+
+
+def _domain_list(problems, name, value, allow_wildcard=False):
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        problems.add(name, "must be a list of domains, not %r" % (value,))
+        return []
+    result = []
+    for item in value:
+        cleaned = problems.check(name, v.domain, item, allow_wildcard)
+        if cleaned is None:
+            continue
+        if cleaned in result:
+            problems.add(name, "domain %r is listed twice" % cleaned)
+            continue
+        result.append(cleaned)
+    return result
+
+
+def _aliases(problems, value):
+    name = "qmail_aliases"
+    if not isinstance(value, dict):
+        problems.add(name, "must be a mapping from a local name to a list of addresses, not %r" % (value,))
+        return {}
+    result = {}
+    for local, targets in value.items():
+        cleaned = problems.check(name, v.local_part, local)
+        if cleaned is None:
+            continue
+        key = cleaned.lower()
+        if key in result:
+            problems.add(name, "alias %r is listed twice (qmail compares names without case)" % local)
+            continue
+        if key in QMAIL_SYSTEM_USERS:
+            problems.add(name, "alias %r is one of qmail's own accounts, which qmail delivers to before reading ~alias" % local)
+            continue
+        if isinstance(targets, str):
+            targets = [targets]
+        if not isinstance(targets, (list, tuple)) or not targets:
+            problems.add(name, "alias %r needs a non-empty list of addresses" % local)
+            continue
+        addresses = [problems.check(name, v.mail_address, target) for target in targets]
+        if None in addresses:
+            continue
+        if key in [a.lower() for a in addresses]:
+            problems.add(name, "alias %r forwards to itself, which qmail bounces as a loop" % local)
+            continue
+        result[key] = addresses
+    return result
+
+
+def _routes(problems, value):
+    name = "qmail_extra_smtproutes"
+    if not isinstance(value, (list, tuple)):
+        problems.add(name, "must be a list of {domain, relay, port} entries, not %r" % (value,))
+        return []
+    routes = []
+    for entry in value:
+        if not isinstance(entry, dict) or "domain" not in entry or set(entry) - {"domain", "relay", "port"}:
+            problems.add(name, "entry %r must have 'domain' and may have 'relay' and 'port' only" % (entry,))
+            continue
+        key = entry["domain"]
+        if key not in ("", None):
+            key = problems.check(name, v.domain, key, True)
+            if key is None:
+                continue
+        else:
+            key = ""
+        relay = entry.get("relay") or ""
+        if relay:
+            relay = problems.check(name, v.mail_host, relay)
+            if relay is None:
+                continue
+        route_port = entry.get("port")
+        if route_port not in (None, ""):
+            if not relay:
+                problems.add(name, "route %r has a port but no relay: qmail would ignore it" % (entry,))
+                continue
+            route_port = problems.check(name, v.port, route_port)
+            if route_port is None:
+                continue
+        else:
+            route_port = None
+        routes.append(Route(key, relay, route_port, "qmail_extra_smtproutes"))
+    return routes
+
+
+def _check_method_rules(problems, method, s, existing_users):
+    """Rules between variables; each message says what to change."""
+    routing = s["teamware_routing"]
+    if method.routing_kinds:
+        if routing is None and len(method.routing_kinds) == 1:
+            routing = method.routing_kinds[0]
+        if routing is None:
+            problems.add("teamware_routing", "method %s (%s) allows %s routing: choose one"
+                         % (method.name, method.section, " or ".join(method.routing_kinds)))
+        elif routing not in method.routing_kinds:
+            problems.add("teamware_routing", "method %s (%s) allows only %s routing, not %r"
+                         % (method.name, method.section, " or ".join(method.routing_kinds), routing))
+    elif routing not in (None, "domain", "user"):
+        problems.add("teamware_routing", "must be 'domain' or 'user', not %r" % (routing,))
+    s["teamware_routing"] = routing
+
+    local = s["qmail_local_domains"]
+    teamware = s["teamware_domains"]
+    me = s["qmail_me"]
+    if not local:
+        problems.add("qmail_local_domains", "is empty: rcpthosts would have no qmail domain and locals would make nothing local; "
+                     "list qmail's own domains (e.g. the host's name and its mail domain)")
+    if method.name != "none" and not teamware:
+        problems.add("teamware_domains", "method %s needs the Teamware Office base address(es)" % method.name)
+
+    if routing == "domain":
+        for dom in teamware:
+            if dom in local:
+                problems.add("teamware_domains", "%r is also in qmail_local_domains: one domain in two roles; with domain-based "
+                             "routing Teamware Office and qmail need different base addresses" % dom)
+            elif method.teamware_domains_must_be_remote and dom == me:
+                problems.add("teamware_domains", "%r is qmail's own name (control/me); method %s needs it non-local, or qmail "
+                             "delivers it locally" % (dom, method.name))
+    elif routing == "user":
+        for dom in teamware:
+            if dom not in local:
+                problems.add("teamware_domains", "%r is not in qmail_local_domains: with user-based routing Teamware Office users "
+                             "share qmail's base address, so it must be local for qmail" % dom)
+        prefix = s["teamware_user_prefix"]
+        if not prefix:
+            if "teamware_user_prefix" not in [p[0] for p in problems.items]:
+                problems.add("teamware_user_prefix", "user-based routing needs a naming rule: a prefix that only Teamware "
+                             "Office addresses start with, e.g. 'tw.' (tw.john@company.com)")
+        else:
+            for user in sorted(set(RESERVED_LOCAL_NAMES) | existing_users):
+                if user.lower().startswith(prefix):
+                    problems.add("teamware_user_prefix", "%r would capture the local account %r; choose a prefix no local "
+                                 "user name starts with" % (prefix, user))
+            for alias in s["qmail_aliases"]:
+                if alias.startswith(prefix):
+                    problems.add("qmail_aliases", "alias %r starts with the Teamware prefix %r: one name in two roles" % (alias, prefix))
+
+    rewrite = s["teamware_rewrite_domain"]
+    if method.hook == "forward":
+        if not rewrite:
+            problems.add("teamware_rewrite_domain", "method smtp_forward (5.2.4) needs the alias base address that qmail "
+                         "forwards to and routes to Teamware Office, e.g. tw.company.com")
+        elif rewrite in local or rewrite == me or rewrite in teamware:
+            problems.add("teamware_rewrite_domain", "%r must not be local for qmail (qmail_local_domains, control/me) nor a "
+                         "Teamware base address: the forwarded message would loop back to ~alias" % rewrite)
+
+    if method.transport == "smtp":
+        server = s["teamware_server"]
+        if not server and not s["teamware_server_address"]:
+            problems.add("teamware_server", "method %s delivers by SMTP and needs the Teamware Office server "
+                         "(a name, or [IP]; set teamware_server_address to 127.0.0.1 when it runs on this host)" % method.name)
+        address = s["teamware_server_address"]
+        if address and address.startswith("127.") and s["teamware_smtp_port"] == 25:
+            problems.add("teamware_smtp_port", "Teamware Office on this host (teamware_server_address %s) cannot use port 25, "
+                         "which qmail-smtpd listens on; move its SMTP port, e.g. to 2025" % address)
+        if server and server.startswith("[") and address and server != "[%s]" % address:
+            problems.add("teamware_server_address", "teamware_server is already the address %s; drop one of them" % server)
+
+    if s["teamware_default_route"] and method.name != "smtp_smtproutes":
+        problems.add("teamware_default_route", "a default route to Teamware Office exists only with method smtp_smtproutes (5.2.1)")
+
+    if method.needs_routing_user:
+        user = s["teamware_routing_user"]
+        account = s["routing_account"]
+        if user in QMAIL_SYSTEM_USERS or user == "root":
+            problems.add("teamware_routing_user", "%r is a qmail or system account; use a dedicated user such as 'twu'" % user)
+        elif account is None:
+            problems.add("teamware_routing_user", "%r does not exist on the host; method %s delivers through its home "
+                         "(the qmail role creates it)" % (user, method.name))
+        else:
+            if account.uid == 0:
+                problems.add("teamware_routing_user", "%r has uid 0: qmail refuses to deliver as root" % user)
+            if account.home in ("/", "") or account.home.startswith(s["qmail_dir"] or "/var/qmail"):
+                problems.add("teamware_routing_user", "%r has home %r; it needs a home of its own" % (user, account.home))
+
+    taken = {}
+    for dom in local:
+        taken[dom] = "qmail_local_domains"
+    for dom in teamware:
+        taken.setdefault(dom, "teamware_domains")
+    keys = {}
+    for route in s["qmail_extra_smtproutes"]:
+        if route.domain in keys:
+            problems.add("qmail_extra_smtproutes", "domain %r has two routes; qmail would silently use the last" % route.domain)
+        keys[route.domain] = route
+        if route.domain in taken and (taken[route.domain] == "qmail_local_domains" or method.hook in ("smtproutes", "forward")):
+            problems.add("qmail_extra_smtproutes", "domain %r is also in %s: one domain in two roles" % (route.domain, taken[route.domain]))
+        if route.domain == "" and s["teamware_default_route"]:
+            problems.add("qmail_extra_smtproutes", "has a default route (empty domain) and teamware_default_route is true: one default only")
+        if rewrite and route.domain == rewrite and method.hook == "forward":
+            problems.add("qmail_extra_smtproutes", "domain %r is the smtp_forward alias base address, routed by the collection" % rewrite)
+
+
+class Route:
+    """One smtproutes line: domain ('' = default, '.x' = subdomains), relay ('' = use MX), port."""
+
+    def __init__(self, domain, relay, port, origin):
+        self.domain = domain
+        self.relay = relay
+        self.port = port
+        self.origin = origin
+
+    def line(self):
+        value = self.relay
+        if self.relay and self.port and self.port != 25:
+            value = "%s:%d" % (self.relay, self.port)
+        return "%s:%s" % (self.domain, value)
+
+    def specificity(self):
+        """qmail-remote tries the exact host, then '.suffix' longest first, then ''."""
+        if self.domain == "":
+            return (2, 0, "")
+        if self.domain.startswith("."):
+            return (1, -len(self.domain), self.domain)
+        return (0, 0, self.domain)
+
+
+def order_smtproutes(routes):
+    """Lines in the order qmail-remote really applies them (document 5.2.1 says first-match; it is not)."""
+    return [route.line() for route in sorted(routes, key=Route.specificity)]
+
+
+def dot_qmail_name(home, extension):
+    """The file qmail-local reads for an extension: lower case, '.' written as ':'."""
+    if not extension:
+        return "%s/.qmail" % home
+    return "%s/.qmail-%s" % (home, extension.lower().replace(".", ":"))
+
+
+def _q(value):
+    """Shell-quote an inventory value for a pipe line (validated values come out unchanged)."""
+    return shlex.quote(value)
+
+
+def _case_insensitive_guard(variable, patterns, reason):
+    """A pipe line that bounces (exit 100) unless the lower-cased variable matches one of the patterns."""
+    return ('| case "$(printf %%s "$%s" | tr "[:upper:]" "[:lower:]")" in %s) ;; *) echo "%s"; exit 100 ;; esac'
+            % (variable, "|".join(patterns), reason))
+
+
+class RoutingTable:
+    """The desired qmail state; ``as_dict`` is what the module returns."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.control = {}
+        self.users_assign = []
+        self.dot_qmail = []
+        self.teamware = {}
+        self.notes = []
+
+    def add_dot_qmail(self, account, extension, lines, purpose):
+        self.dot_qmail.append({
+            "path": dot_qmail_name(account.home, extension),
+            "owner": account.name,
+            "uid": account.uid,
+            "gid": account.gid,
+            "mode": "0644",
+            "lines": [MANAGED_MARKER] + list(lines),
+            "purpose": purpose,
+        })
+
+    def as_dict(self):
+        s = self.settings
+        return {
+            "method": s.method.name,
+            "section": s.method.section,
+            "title": s.method.title,
+            "routing": s.teamware_routing,
+            "control": dict(self.control),
+            "users_assign": list(self.users_assign),
+            "dot_qmail": [dict(entry) for entry in self.dot_qmail],
+            "routing_user": s.routing_account.as_dict() if (s.method.needs_routing_user and s.routing_account) else None,
+            "teamware": dict(self.teamware),
+            "notes": list(self.notes),
+        }
+
+
+def _recipient_expression(settings, user_variable, original):
+    """The address handed to Teamware Office: the original one, or rewritten to teamware_rewrite_domain."""
+    if settings.teamware_rewrite_domain:
+        return '"$%s"@%s' % (user_variable, _q(settings.teamware_rewrite_domain))
+    return original
+
+
+def _smtp_host_argument(settings):
+    """The host name the delivery wrapper hands to qmail-remote (smtproutes maps it to relay and port)."""
+    if settings.teamware_server:
+        return settings.teamware_server
+    return "[%s]" % settings.teamware_server_address
+
+
+def _teamware_relay(settings):
+    if settings.teamware_server_address:
+        return "[%s]" % settings.teamware_server_address
+    return settings.teamware_server
+
+
+def _delivery_line(settings, recipient):
+    if settings.method.transport == "torecvm":
+        preline = ""
+        if settings.teamware_preserve_return_path:
+            preline = "%s -f " % _q("%s/bin/preline" % settings.qmail_dir)
+        return '| %s%s -d%s -p%s -f"$SENDER" -r%s' % (
+            preline, _q(settings.teamware_torecvm), _q("%s/smtp" % settings.teamware_root),
+            settings.teamware_torecvm_reports, recipient)
+    return '| %s %s "$SENDER" %s' % (_q(settings.qmail_delivery_wrapper), _q(_smtp_host_argument(settings)), recipient)
+
+
+def _alias_guards(settings):
+    """Guards for ~alias/.qmail-default: the Teamware domains, and with user routing also the prefix."""
+    guards = [_case_insensitive_guard("HOST", settings.teamware_domains, "Sorry, no mailbox here by that name. (#5.1.1)")]
+    if settings.teamware_routing == "user":
+        guards.append(_case_insensitive_guard("LOCAL", [settings.teamware_user_prefix + "*"],
+                                              "Sorry, no mailbox here by that name. (#5.1.1)"))
+    return guards
+
+
+def build_routing_table(settings):
+    """Everything qmail must contain for the settings' method (see METHODS)."""
+    s = settings
+    method = s.method
+    table = RoutingTable(s)
+    local = list(s.qmail_local_domains)
+    teamware = list(s.teamware_domains)
+    virtual = []
+    routes = list(s.qmail_extra_smtproutes)
+    users = []
+
+    if method.hook == "alias" and s.teamware_routing == "domain":
+        local += [d for d in teamware if d not in local]
+    # Section 2 (no integration): the Teamware domains are none of qmail's business.
+    rcpthosts = local + [d for d in teamware if d not in local and method.hook]
+
+    if method.hook == "alias":
+        recipient = _recipient_expression(s, "LOCAL", '"$RECIPIENT"')
+        table.add_dot_qmail(s.alias_account, "default", _alias_guards(s) + [_delivery_line(s, recipient)],
+                            "unknown local addresses that are Teamware Office's go to Teamware Office (%s)" % method.section)
+    elif method.hook == "virtualdomains":
+        virtual = ["%s:%s" % (d, s.teamware_routing_user) for d in teamware]
+        recipient = _recipient_expression(s, "DEFAULT", '"$DEFAULT"@"$HOST"')
+        table.add_dot_qmail(s.routing_account, "default", [_delivery_line(s, recipient)],
+                            "mail for the Teamware virtual domains goes to Teamware Office (%s)" % method.section)
+        table.notes.append("5.1.2: the Teamware address is built from \"$DEFAULT\"@\"$HOST\"; the document's $SENDER "
+                           "would hand Teamware the message's sender as recipient.")
+    elif method.hook == "users":
+        account = s.routing_account
+        users.append("+%s:%s:%s:%s:%s:-::" % (s.teamware_user_prefix, account.name, _id(account.uid), _id(account.gid), account.home))
+        recipient = _recipient_expression(s, "DEFAULT", '"$RECIPIENT"')
+        table.add_dot_qmail(account, "default", [_delivery_line(s, recipient)],
+                            "addresses starting with %r go to Teamware Office (%s)" % (s.teamware_user_prefix, method.section))
+    elif method.hook == "smtproutes":
+        routes += [Route(d, _teamware_relay(s), s.teamware_smtp_port, "teamware_domains") for d in teamware]
+        if s.teamware_default_route:
+            routes.append(Route("", _teamware_relay(s), s.teamware_smtp_port, "teamware_default_route"))
+    elif method.hook == "forward":
+        forward = '| %s "$LOCAL"@%s' % (_q("%s/bin/forward" % s.qmail_dir), _q(s.teamware_rewrite_domain))
+        table.add_dot_qmail(s.alias_account, "default", _alias_guards(s) + [forward],
+                            "Teamware addresses are forwarded to the alias base address %s (%s)"
+                            % (s.teamware_rewrite_domain, method.section))
+        routes.append(Route(s.teamware_rewrite_domain, _teamware_relay(s), s.teamware_smtp_port, "teamware_rewrite_domain"))
+        table.notes.append("5.2.4: forward changes only the envelope; To and Cc headers stay as they were.")
+
+    if method.transport == "smtp" and method.hook in ("alias", "users"):
+        host = _smtp_host_argument(s)
+        relay = _teamware_relay(s)
+        if host != relay or s.teamware_smtp_port != 25:
+            routes.append(Route(host, relay, s.teamware_smtp_port, "teamware_server"))
+        table.notes.append("%s: the document's '| qmail-remote ...' line always exits 0, so mail is lost when Teamware "
+                           "Office is down or refuses it; the collection's wrapper defers (111) or bounces (100) instead."
+                           % method.section)
+    if method.transport == "torecvm" and s.teamware_preserve_return_path:
+        table.notes.append("5.1: torecvm runs through preline, so Teamware Office sees Return-Path and can send receipt notifications.")
+
+    for alias, targets in sorted(s.qmail_aliases.items()):
+        table.add_dot_qmail(s.alias_account, alias, ["&%s" % t for t in targets],
+                            "alias %s (section 6)" % alias)
+
+    table.control["rcpthosts"] = rcpthosts
+    table.control["locals"] = local
+    table.control["virtualdomains"] = virtual
+    table.control["smtproutes"] = order_smtproutes(routes)
+    if users:
+        users.append(".")
+    else:
+        users = ["."]
+    table.users_assign = users
+    table.teamware = _teamware_side(s)
+    return table
+
+
+def _id(number):
+    return "UNKNOWN" if number is None else str(number)
+
+
+def _teamware_side(s):
+    """What the Teamware Office MIME connector must be told (to.ini, tombsmtp.ini)."""
+    method = s.method
+    if method.name == "none":
+        base = list(s.teamware_domains)
+        aliases = []
+    elif method.hook == "forward":
+        base = list(s.teamware_domains)
+        aliases = [s.teamware_rewrite_domain]
+    elif s.teamware_rewrite_domain:
+        base = [s.teamware_rewrite_domain]
+        aliases = []
+    else:
+        base = list(s.teamware_domains)
+        aliases = []
+    return {
+        "inbound": {"torecvm": "torecvm", "smtp": "smtp"}.get(method.transport, "smtp"),
+        "sendmail": method.transport == "torecvm",
+        "base_addresses": base,
+        "own_node_aliases": aliases,
+        "smtp_port": s.teamware_smtp_port,
+        "server": _smtp_host_argument(s) if (s.teamware_server or s.teamware_server_address) else None,
+    }
+
+
+def compute(variables, routing_account=None, alias_account=None, existing_users=()):
+    """Validate and build in one call; returns the table's dict."""
+    settings = Settings.from_vars(variables, routing_account, alias_account, existing_users)
+    return build_routing_table(settings).as_dict()
