@@ -620,6 +620,18 @@ def _teamware_side(s):
     }
 
 
+def teamware_side(variables):
+    """What the Teamware Office side must know, computed on the controller from the same inventory.
+
+    The accounts of the qmail host are not known there; placeholders stand in for
+    them, since they do not change what Teamware Office is told.
+    """
+    user = variables.get("teamware_routing_user") or DEFAULTS["teamware_routing_user"]
+    placeholder = Account(user, 1, 1, "/home/%s" % user)
+    settings = Settings.from_vars(variables, placeholder, None, ())
+    return _teamware_side(settings)
+
+
 def compute(variables, routing_account=None, alias_account=None, existing_users=()):
     """Validate and build in one call; returns the table's dict."""
     settings = Settings.from_vars(variables, routing_account, alias_account, existing_users)
