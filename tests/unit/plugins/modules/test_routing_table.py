@@ -1,0 +1,219 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The routing_table module on a temporary qmail tree: writes, check mode, diff, idempotence, switching."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import itertools
+import json
+import os
+import stat
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.teamware.qmail.plugins.module_utils import routing
+from ansible_collections.teamware.qmail.plugins.modules import routing_table
+
+# qmail refuses to deliver as root, so the accounts get an ordinary uid (root may chown to it).
+UID = os.getuid() or 1000
+GID = os.getgid() or 1000
+
+METHOD_SETTINGS = {
+    "none": dict(teamware_domains=["tw.company.com"]),
+    "torecvm_alias": dict(teamware_routing="domain", teamware_domains=["tw.company.com"]),
+    "torecvm_virtualdomains": dict(teamware_domains=["tw.company.com"]),
+    "torecvm_users": dict(teamware_domains=["company.com"], teamware_user_prefix="tw."),
+    "smtp_smtproutes": dict(teamware_domains=["tw.company.com"]),
+    "smtp_alias": dict(teamware_routing="user", teamware_domains=["company.com"], teamware_user_prefix="tw."),
+    "smtp_users": dict(teamware_domains=["company.com"], teamware_user_prefix="tw."),
+    "smtp_forward": dict(teamware_domains=["company.com"], teamware_user_prefix="tw.", teamware_rewrite_domain="tw.company.com"),
+}
+
+
+class Tree:
+    def __init__(self, root):
+        self.root = str(root)
+        self.qmail = os.path.join(self.root, "var", "qmail")
+        self.alias = os.path.join(self.qmail, "alias")
+        self.twu = os.path.join(self.root, "home", "twu")
+        for path in (os.path.join(self.qmail, "control"), os.path.join(self.qmail, "users"), self.alias, self.twu):
+            os.makedirs(path)
+        self.write("control/me", "mail.company.com\n")
+
+    def path(self, relative):
+        return os.path.join(self.qmail, relative)
+
+    def write(self, relative, text):
+        with open(self.path(relative), "w") as handle:
+            handle.write(text)
+
+    def read(self, relative):
+        with open(self.path(relative)) as handle:
+            return handle.read()
+
+    def snapshot(self):
+        found = {}
+        for directory, _, names in os.walk(self.root):
+            for name in names:
+                path = os.path.join(directory, name)
+                info = os.stat(path)
+                with open(path, "rb") as handle:
+                    found[os.path.relpath(path, self.root)] = (handle.read(), stat.S_IMODE(info.st_mode))
+        return found
+
+    def args(self, method, **extra):
+        args = dict(
+            teamware_integration_method=method,
+            qmail_dir=self.qmail,
+            qmail_local_domains=["company.com"],
+            teamware_server="tw.server.company.com",
+            teamware_server_address="127.0.0.1",
+            teamware_smtp_port=2025,
+            qmail_aliases={"root": ["admin@company.com"], "postmaster": ["admin@company.com"]},
+            qmail_accounts={"alias": {"uid": UID, "gid": GID, "home": self.alias},
+                            "twu": {"uid": UID, "gid": GID, "home": self.twu}},
+        )
+        args.update(METHOD_SETTINGS[method])
+        args.update(extra)
+        return args
+
+
+@pytest.fixture
+def tree(tmp_path):
+    return Tree(tmp_path)
+
+
+def run(capsys, args, check=False, diff=False):
+    module_args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    with patch_module_args(module_args):
+        with pytest.raises(SystemExit):
+            routing_table.main()
+    out = capsys.readouterr().out
+    result = json.loads(out)
+    return result
+
+
+def test_writes_every_file_of_the_method(tree, capsys):
+    result = run(capsys, tree.args("torecvm_users"))
+    assert result["changed"] is True
+    assert tree.read("control/rcpthosts").splitlines()[2:] == ["company.com"]
+    assert tree.read("control/locals").splitlines()[0] == routing.MANAGED_MARKER
+    assert tree.read("users/assign") == "+tw.:twu:%d:%d:%s:-::\n.\n" % (UID, GID, tree.twu)
+    assert not os.path.exists(tree.path("control/virtualdomains"))
+    assert not os.path.exists(tree.path("control/smtproutes"))
+    with open(os.path.join(tree.twu, ".qmail-default")) as handle:
+        assert handle.read().splitlines()[1].startswith("| %s/bin/preline -f /usr/bin/torecvm" % tree.qmail)
+    assert os.path.exists(os.path.join(tree.alias, ".qmail-root"))
+    assert result["actions"] == {"hup_qmail_send": True, "rebuild_users_cdb": True}
+    assert set(result["changed_kinds"]) == {"rcpthosts", "locals", "users_assign", "dot_qmail"}
+
+
+@pytest.mark.parametrize("method", sorted(METHOD_SETTINGS))
+def test_second_run_changes_nothing(tree, capsys, method):
+    run(capsys, tree.args(method))
+    before = tree.snapshot()
+    result = run(capsys, tree.args(method))
+    assert result["changed"] is False
+    assert result["changes"] == []
+    assert tree.snapshot() == before
+
+
+@pytest.mark.parametrize("method", sorted(METHOD_SETTINGS))
+def test_check_mode_changes_nothing_and_shows_the_diff(tree, capsys, method):
+    before = tree.snapshot()
+    result = run(capsys, tree.args(method), check=True, diff=True)
+    assert tree.snapshot() == before
+    assert result["changed"] is True
+    shown = dict((entry["after_header"], entry["after"]) for entry in result["diff"])
+    assert routing.MANAGED_MARKER in shown[tree.path("control/rcpthosts")]
+    real = run(capsys, tree.args(method))
+    assert [c["path"] for c in real["changes"]] == [c["path"] for c in result["changes"]]
+
+
+def test_invalid_input_fails_before_anything_changes(tree, capsys):
+    run(capsys, tree.args("smtp_smtproutes"))
+    before = tree.snapshot()
+    result = run(capsys, tree.args("smtp_smtproutes", teamware_domains=["company.com"], teamware_smtp_port=25,
+                                   teamware_server_address="127.0.0.1"))
+    assert result["failed"] is True
+    assert "teamware_domains" in result["msg"] and "teamware_smtp_port" in result["msg"]
+    assert {"teamware_domains", "teamware_smtp_port"} <= set(p["variable"] for p in result["problems"])
+    assert tree.snapshot() == before
+
+
+def test_missing_qmail_is_reported(tmp_path, capsys):
+    result = run(capsys, dict(qmail_dir=str(tmp_path / "nowhere"), qmail_local_domains=["company.com"]))
+    assert result["failed"] is True and "qmail_dir" in result["msg"]
+
+
+def test_me_is_read_from_the_host(tree, capsys):
+    tree.write("control/me", "tw.company.com\n")
+    result = run(capsys, tree.args("smtp_smtproutes"))
+    assert result["failed"] is True and "control/me" in result["msg"]
+
+
+@pytest.mark.parametrize("first, second", list(itertools.permutations(sorted(METHOD_SETTINGS), 2)))
+def test_switching_methods_leaves_nothing_of_the_old_one(tmp_path, capsys, first, second):
+    switched = Tree(tmp_path / "switched")
+    fresh = Tree(tmp_path / "fresh")
+    run(capsys, switched.args(first))
+    result = run(capsys, switched.args(second))
+    run(capsys, fresh.args(second))
+    # users/cdb aside, the switched host holds exactly what a fresh install of the new method holds
+    assert switched.snapshot().keys() == fresh.snapshot().keys()
+    for relative in switched.snapshot():
+        assert switched.snapshot()[relative][0].replace(switched.root.encode(), b"ROOT") == \
+            fresh.snapshot()[relative][0].replace(fresh.root.encode(), b"ROOT")
+    old_only = set(e["path"] for e in result["table"]["dot_qmail"])
+    assert all(path not in old_only for path in result["stale"])
+
+
+def test_two_phase_switch_keeps_the_old_catch_all_until_asked(tree, capsys):
+    run(capsys, tree.args("torecvm_alias"))
+    default = os.path.join(tree.alias, ".qmail-default")
+    first = run(capsys, tree.args("smtp_smtproutes", remove_stale=False))
+    assert os.path.exists(default)
+    assert first["stale"] == [default]
+    second = run(capsys, tree.args("smtp_smtproutes"))
+    assert not os.path.exists(default)
+    assert [c["path"] for c in second["changes"]] == [default]
+
+
+def test_files_of_the_admin_are_never_removed(tree, capsys):
+    mine = os.path.join(tree.alias, ".qmail-mailer-daemon")
+    with open(mine, "w") as handle:
+        handle.write("&admin@company.com\n")
+    run(capsys, tree.args("torecvm_alias"))
+    run(capsys, tree.args("smtp_smtproutes"))
+    assert os.path.exists(mine)
+
+
+def test_mode_and_owner_drift_is_repaired(tree, capsys):
+    run(capsys, tree.args("smtp_alias"))
+    default = os.path.join(tree.alias, ".qmail-default")
+    os.chmod(default, 0o666)
+    result = run(capsys, tree.args("smtp_alias"))
+    assert [c["reasons"] for c in result["changes"]] == [["mode"]]
+    assert stat.S_IMODE(os.stat(default).st_mode) == 0o644
+
+
+def test_users_cdb_older_than_assign_asks_for_a_rebuild(tree, capsys):
+    run(capsys, tree.args("smtp_users"))
+    tree.write("users/cdb", "")
+    os.utime(tree.path("users/cdb"), (1, 1))
+    result = run(capsys, tree.args("smtp_users"))
+    assert result["changed"] is False
+    assert result["actions"]["rebuild_users_cdb"] is True
+
+
+def test_check_mode_with_a_routing_user_not_yet_created(tree, capsys):
+    args = tree.args("torecvm_users")
+    del args["qmail_accounts"]["twu"]
+    args["teamware_routing_user"] = "twu-not-created"
+    result = run(capsys, args, check=True)
+    assert "UNKNOWN" in result["table"]["users_assign"][0]
+    assert result["warnings"]
