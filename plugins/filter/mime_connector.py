@@ -1,0 +1,58 @@
+# -*- coding: utf-8 -*-
+# Copyright: teamware.qmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for the Teamware Office MIME connector settings, computed on the controller.
+
+Documentation: the sidecar files mime_connector_settings.yml, mime_connector_problems.yml
+and mime_connector_file_check.yml beside this file.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.teamware.qmail.plugins.module_utils import connector
+from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
+
+
+def _mapping(value, what):
+    if not isinstance(value, Mapping):
+        raise AnsibleFilterError("%s must be a mapping of variables, not %s" % (what, type(value).__name__))
+    return value
+
+
+def mime_connector_settings(variables, options=None):
+    """The connector settings; fails naming every wrong variable."""
+    try:
+        return connector.compute(_mapping(variables, "the input"), _mapping(options or {}, "options"))
+    except ValidationError as exc:
+        raise AnsibleFilterError("Invalid Teamware Office MIME connector settings, nothing changed: %s" % exc.render())
+
+
+def mime_connector_problems(variables, options=None):
+    """Every problem as "variable: reason"; an empty list when the settings are valid."""
+    return connector.find_problems(_mapping(variables, "the input"), _mapping(options or {}, "options"))
+
+
+def mime_connector_file_check(settings, to_ini_text=None, tombsmtp_text=None):
+    """What the current to.ini and tombsmtp.ini need beyond ini_file's edits."""
+    _mapping(settings, "the input")
+    for name, text in (("to_ini_text", to_ini_text), ("tombsmtp_text", tombsmtp_text)):
+        if text is not None and not isinstance(text, str):
+            raise AnsibleFilterError("%s must be the file's text or null, not %s" % (name, type(text).__name__))
+    return connector.inspect_files(settings, to_ini_text, tombsmtp_text)
+
+
+class FilterModule(object):
+    """teamware.qmail MIME connector filters."""
+
+    def filters(self):
+        return {
+            "mime_connector_settings": mime_connector_settings,
+            "mime_connector_problems": mime_connector_problems,
+            "mime_connector_file_check": mime_connector_file_check,
+        }

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A qmail host on a temporary tree: qmail's layout with stand-ins that log what they are asked to do."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+QMAIL_USERS = ("alias", "qmaild", "qmaill", "qmailp", "qmailq", "qmailr", "qmails")
+UID = os.getuid() or 1000
+GID = os.getgid() or 1000
+
+STUB = """#!/bin/sh
+echo "$(basename "$0") $*" >> {log}
+{extra}
+"""
+
+
+class FakeHost:
+    def __init__(self, root):
+        self.root = str(root)
+        self.qmail = os.path.join(self.root, "var", "qmail")
+        self.alias = os.path.join(self.qmail, "alias")
+        self.twu = os.path.join(self.root, "home", "twu")
+        self.log = os.path.join(self.root, "actions.log")
+        for path in ("bin", "control", "users", "alias"):
+            os.makedirs(os.path.join(self.qmail, path))
+        os.makedirs(self.twu)
+        self.write(os.path.join(self.qmail, "control", "me"), "mail.company.com\n")
+        self.stub(os.path.join(self.qmail, "bin", "qmail-send"))
+        self.stub(os.path.join(self.qmail, "bin", "qmail-newu"), 'touch "%s/users/cdb"' % self.qmail)
+        self.stub(os.path.join(self.root, "qmailctl"))
+
+    def write(self, path, text):
+        with open(path, "w") as handle:
+            handle.write(text)
+
+    def stub(self, path, extra=""):
+        self.write(path, STUB.format(log=self.log, extra=extra))
+        os.chmod(path, 0o755)
+
+    def actions(self):
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log) as handle:
+            return [line.strip() for line in handle]
+
+    def clear_actions(self):
+        if os.path.exists(self.log):
+            os.unlink(self.log)
+
+    def variables(self, **extra):
+        accounts = dict((name, {"uid": UID, "gid": GID, "home": self.alias if name == "alias" else self.qmail}) for name in QMAIL_USERS)
+        accounts["twu"] = {"uid": UID, "gid": GID, "home": self.twu}
+        variables = {
+            "qmail_dir": self.qmail,
+            "qmail_accounts": accounts,
+            "qmail_manage_routing_user": False,
+            "qmail_delivery_wrapper": os.path.join(self.root, "teamware-qmail-remote"),
+            "qmail_service_manager": "init",
+            "qmail_init_script": os.path.join(self.root, "qmailctl"),
+            "qmail_local_domains": ["company.com"],
+            "qmail_aliases": {"root": ["admin@company.com"], "postmaster": ["admin@company.com"]},
+            "teamware_server": "tw.server.company.com",
+            "teamware_server_address": "127.0.0.1",
+            "teamware_smtp_port": 2025,
+        }
+        variables.update(extra)
+        return variables

@@ -1,0 +1,113 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The qmail role against localhost on a temporary tree: files, second run, check mode, bad input, actions."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+
+from .fake_host import FakeHost
+from .playbook_helpers import run_playbook, snapshot
+
+PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qmail_role.yml")
+
+METHODS = {
+    "none": dict(teamware_domains=["tw.company.com"]),
+    "torecvm_alias": dict(teamware_routing="domain", teamware_domains=["tw.company.com"]),
+    "torecvm_virtualdomains": dict(teamware_domains=["tw.company.com"]),
+    "torecvm_users": dict(teamware_domains=["company.com"], teamware_user_prefix="tw."),
+    "smtp_smtproutes": dict(teamware_domains=["tw.company.com"]),
+    "smtp_alias": dict(teamware_routing="user", teamware_domains=["company.com"], teamware_user_prefix="tw."),
+    "smtp_users": dict(teamware_domains=["company.com"], teamware_user_prefix="tw."),
+    "smtp_forward": dict(teamware_domains=["company.com"], teamware_user_prefix="tw.", teamware_rewrite_domain="tw.company.com"),
+}
+# What qmail must be told on a first run: HUP when locals/virtualdomains change, qmail-newu when users/assign does.
+FIRST_RUN_ACTIONS = {
+    "none": ["qmail-newu", "qmailctl hup"],
+    "torecvm_alias": ["qmail-newu", "qmailctl hup"],
+    "torecvm_virtualdomains": ["qmail-newu", "qmailctl hup"],
+    "torecvm_users": ["qmail-newu", "qmailctl hup"],
+    "smtp_smtproutes": ["qmail-newu", "qmailctl hup"],
+    "smtp_alias": ["qmail-newu", "qmailctl hup"],
+    "smtp_users": ["qmail-newu", "qmailctl hup"],
+    "smtp_forward": ["qmail-newu", "qmailctl hup"],
+}
+
+
+@pytest.fixture
+def host(tmp_path):
+    return FakeHost(tmp_path / "host")
+
+
+def variables(host, method, **extra):
+    return host.variables(teamware_integration_method=method, **dict(METHODS[method], **extra))
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_first_run_configures_second_run_changes_nothing(tmp_path, host, method):
+    first = run_playbook(PLAYBOOK, tmp_path, variables(host, method))
+    assert first.returncode == 0, first.output
+    assert first.changed() > 0
+    assert host.actions() == FIRST_RUN_ACTIONS[method]
+    assert os.access(os.path.join(host.root, "teamware-qmail-remote"), os.X_OK)
+    host.clear_actions()
+    before = snapshot(host.root)
+    second = run_playbook(PLAYBOOK, tmp_path, variables(host, method))
+    assert second.returncode == 0, second.output
+    assert second.changed() == 0, second.output
+    assert host.actions() == []
+    assert snapshot(host.root) == before
+
+
+def test_check_mode_on_a_fresh_tree_changes_nothing(tmp_path, host):
+    before = snapshot(host.root)
+    result = run_playbook(PLAYBOOK, tmp_path, variables(host, "smtp_users"), check=True, diff=True)
+    assert result.returncode == 0, result.output
+    assert result.changed() > 0
+    assert "+tw.:twu:" in result.output  # the diff shows users/assign
+    assert snapshot(host.root) == before
+    assert host.actions() == []
+
+
+def test_invalid_inventory_fails_before_any_file_changes(tmp_path, host):
+    run_playbook(PLAYBOOK, tmp_path, variables(host, "smtp_smtproutes"))
+    host.clear_actions()
+    before = snapshot(host.root)
+    result = run_playbook(PLAYBOOK, tmp_path, variables(host, "smtp_smtproutes", teamware_domains=["company.com"]))
+    assert result.returncode != 0
+    assert "teamware_domains" in result.output and "two roles" in result.output
+    assert snapshot(host.root) == before
+    assert host.actions() == []
+
+
+def test_argument_specs_refuse_an_unknown_method(tmp_path, host):
+    before = snapshot(host.root)
+    result = run_playbook(PLAYBOOK, tmp_path, host.variables(teamware_integration_method="carrier_pigeon"))
+    assert result.returncode != 0
+    assert "teamware_integration_method" in result.output
+    assert snapshot(host.root) == before
+
+
+def test_missing_qmail_is_a_clear_failure(tmp_path, host):
+    os.unlink(os.path.join(host.qmail, "bin", "qmail-send"))
+    result = run_playbook(PLAYBOOK, tmp_path, variables(host, "none"))
+    assert result.returncode != 0
+    assert "qmail-send is missing" in result.output
+
+
+def test_switch_removes_the_old_method_after_qmail_was_told(tmp_path, host):
+    run_playbook(PLAYBOOK, tmp_path, variables(host, "torecvm_alias"))
+    host.clear_actions()
+    default = os.path.join(host.alias, ".qmail-default")
+    assert os.path.exists(default)
+    result = run_playbook(PLAYBOOK, tmp_path, variables(host, "smtp_smtproutes"))
+    assert result.returncode == 0, result.output
+    assert not os.path.exists(default)
+    # locals lost tw.company.com: qmail-send got its HUP; users/assign did not change: no qmail-newu
+    assert host.actions() == ["qmailctl hup"]
+    again = run_playbook(PLAYBOOK, tmp_path, variables(host, "smtp_smtproutes"))
+    assert again.changed() == 0, again.output
