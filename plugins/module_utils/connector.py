@@ -30,6 +30,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+from collections.abc import Mapping
 
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.module_utils import validators as v
@@ -42,7 +43,7 @@ ALIAS_PREFIX = "A:"
 
 MODES = ("any", "list", "strict")
 DSN_LEVELS = (0, 1, 2)
-OUTGOING_RELAYS = ("unmanaged", "isp", "qmail")
+OUTGOING_RELAYS = ("isp", "qmail")
 
 # Keys the role manages, in the order they are written.
 TO_INI_KEYS = ("deliver_relayed_dsn", "no_relay", "mode", "allow", "smtp_port", "sendmail", SMTP_HOST_KEY)
@@ -50,7 +51,7 @@ TOMBSMTP_KEYS = ("own_node",)
 
 # Shared inventory variables the connector reads besides the routing core's.
 INVENTORY_DEFAULTS = {
-    "teamware_outgoing_relay": "unmanaged",
+    "teamware_outgoing_relay": "isp",
 }
 
 # The role's options; None means "derive it" (see compute).
@@ -65,6 +66,7 @@ OPTION_DEFAULTS = {
     "mime_connector_own_nodes": None,
     "mime_connector_own_node_aliases": None,
     "mime_connector_root": None,
+    "mime_connector_inventory": None,
 }
 
 
@@ -168,7 +170,7 @@ class Settings:
             "smtp_port": self.smtp_port,
             "sendmail": int(self.sendmail),
         }
-        if self.outgoing_relay != "unmanaged":
+        if self.smtp_host is not None:
             values[SMTP_HOST_KEY] = self.smtp_host
         return values
 
@@ -228,9 +230,24 @@ def _options(options):
 
 
 def validate(variables, options=None):
-    """Validate; return (Settings or None, list of (variable, reason))."""
+    """Validate; return (Settings or None, list of (variable, reason)).
+
+    variables: the inventory (e.g. the qmail host's hostvars); options: the
+    role's mime_connector_* variables, of which mime_connector_inventory holds
+    inventory variables that take precedence over ``variables``.
+    """
     inventory = pick_inventory(variables)
     opts, problems = _options(options)
+    overrides = opts["mime_connector_inventory"]
+    if overrides is not None:
+        if not isinstance(overrides, Mapping):
+            problems.add("mime_connector_inventory", "must be a mapping of teamware_*/qmail_* variables, not %r" % (overrides,))
+        else:
+            known = set(routing.DEFAULTS) | set(INVENTORY_DEFAULTS)
+            for name in sorted(set(overrides) - known):
+                problems.add("mime_connector_inventory", "%r is not an inventory variable the connector reads (known: %s)"
+                             % (name, ", ".join(sorted(known))))
+            inventory.update((k, val) for k, val in overrides.items() if k in known and val is not None)
 
     routing_vars = dict((k, val) for k, val in inventory.items() if k in routing.DEFAULTS)
     side = None
@@ -331,9 +348,10 @@ def _combine(problems, method, side, inventory, relay, mode, no_relay, dsn, coun
 
     smtp_host = None
     if relay == "isp":
-        if isp_relay is None:
-            problems.add("mime_connector_isp_relay", "teamware_outgoing_relay is isp: set the ISP's mail server")
         smtp_host = isp_relay
+        if isp_relay is None:
+            notes.append("teamware_outgoing_relay is isp and mime_connector_isp_relay is not set: the connector's "
+                         "outgoing SMTP server (%s) is left as it is" % SMTP_HOST_KEY)
     elif relay == "qmail":
         smtp_host = qmail_relay
         if smtp_host is None:

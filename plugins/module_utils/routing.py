@@ -206,13 +206,15 @@ def _domain_list(problems, name, value, allow_wildcard=False):
         problems.add(name, "must be a list of domains, not %r" % (value,))
         return []
     result = []
+    seen = set()
     for item in value:
         cleaned = problems.check(name, v.domain, item, allow_wildcard)
         if cleaned is None:
             continue
-        if cleaned in result:
+        if cleaned in seen:
             problems.add(name, "domain %r is listed twice" % cleaned)
             continue
+        seen.add(cleaned)
         result.append(cleaned)
     return result
 
@@ -301,10 +303,10 @@ def _check_method_rules(problems, method, s, existing_users):
         problems.add("teamware_routing", "must be 'domain' or 'user', not %r" % (routing,))
     s["teamware_routing"] = routing
 
-    local = s["qmail_local_domains"]
+    local = set(s["qmail_local_domains"])
     teamware = s["teamware_domains"]
     me = s["qmail_me"]
-    if not local:
+    if not s["qmail_local_domains"]:
         problems.add("qmail_local_domains", "is empty: rcpthosts would have no qmail domain and locals would make nothing local; "
                      "list qmail's own domains (e.g. the host's name and its mail domain)")
     if method.name != "none" and not teamware:
@@ -355,6 +357,11 @@ def _check_method_rules(problems, method, s, existing_users):
         if address and address.startswith("127.") and s["teamware_smtp_port"] == 25:
             problems.add("teamware_smtp_port", "Teamware Office on this host (teamware_server_address %s) cannot use port 25, "
                          "which qmail-smtpd listens on; move its SMTP port, e.g. to 2025" % address)
+        if server and not server.startswith("[") and method.hook in ("alias", "users"):
+            qmail_names = set(s["qmail_local_domains"]) | set(teamware if routing == "domain" and method.hook == "alias" else ())
+            if server in qmail_names:
+                problems.add("teamware_server", "%r is also a domain qmail delivers locally: one name in two roles; use the "
+                             "Teamware server's own host name (smtproutes maps it to the server)" % server)
         if server and server.startswith("[") and address and server != "[%s]" % address:
             problems.add("teamware_server_address", "teamware_server is already the address %s; drop one of them" % server)
 
@@ -376,7 +383,7 @@ def _check_method_rules(problems, method, s, existing_users):
                 problems.add("teamware_routing_user", "%r has home %r; it needs a home of its own" % (user, account.home))
 
     taken = {}
-    for dom in local:
+    for dom in s["qmail_local_domains"]:
         taken[dom] = "qmail_local_domains"
     for dom in teamware:
         taken.setdefault(dom, "teamware_domains")
@@ -529,10 +536,12 @@ def build_routing_table(settings):
     routes = list(s.qmail_extra_smtproutes)
     users = []
 
+    local_set = set(local)
     if method.hook == "alias" and s.teamware_routing == "domain":
-        local += [d for d in teamware if d not in local]
+        local += [d for d in teamware if d not in local_set]
+        local_set.update(teamware)
     # Section 2 (no integration): the Teamware domains are none of qmail's business.
-    rcpthosts = local + [d for d in teamware if d not in local and method.hook]
+    rcpthosts = local + [d for d in teamware if d not in local_set and method.hook]
 
     if method.hook == "alias":
         recipient = _recipient_expression(s, "LOCAL", '"$RECIPIENT"')

@@ -15,6 +15,12 @@ __metaclass__ = type
 import ipaddress
 import re
 
+try:
+    from functools import lru_cache
+except ImportError:  # pragma: no cover - Python 2 is not supported, but keep imports harmless
+    def lru_cache(maxsize=None):
+        return lambda func: func
+
 
 class InvalidValue(ValueError):
     """A value that must not reach a qmail file or a shell line."""
@@ -57,6 +63,8 @@ class Problems:
 
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Fast path for the common, valid case; the label-by-label loop explains a failure.
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+(?!-)[a-z0-9-]{0,62}[a-z]$")
 # Characters that never need quoting in a POSIX shell word and have no
 # meaning in any qmail file we write (no ':' because it separates fields).
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9_./+-]*$")
@@ -79,14 +87,27 @@ def _text(value, what):
     return value
 
 
+@lru_cache(maxsize=8192)
+def _cached_domain(value, allow_wildcard):
+    return _domain(value, allow_wildcard)
+
+
 def domain(value, allow_wildcard=False):
     """A DNS domain, lower-cased; with allow_wildcard a leading '.' means its subdomains."""
+    if isinstance(value, str):
+        return _cached_domain(value, allow_wildcard)
+    return _domain(value, allow_wildcard)
+
+
+def _domain(value, allow_wildcard):
     value = _text(value, "domain")
     name = value.lower()
     wildcard = name.startswith(".")
     if wildcard and not allow_wildcard:
         raise InvalidValue("domain %r starts with '.', a subdomain wildcard, which is not allowed here" % value)
     bare = name[1:] if wildcard else name
+    if _DOMAIN.match(bare):
+        return name
     if bare.endswith("."):
         raise InvalidValue("domain %r ends with '.': qmail compares names literally, write it without the dot" % value)
     labels = bare.split(".")

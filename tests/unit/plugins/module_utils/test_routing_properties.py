@@ -31,7 +31,7 @@ def inventories(draw):
     variables = {
         "teamware_integration_method": method.name,
         "qmail_local_domains": local,
-        "teamware_server": draw(st.one_of(DOMAIN, st.just("[10.0.0.9]"))),
+        "teamware_server": draw(st.one_of(DOMAIN.map(lambda name: "srv." + name), st.just("[10.0.0.9]"))),
         "teamware_smtp_port": draw(st.sampled_from([25, 2025, 587])),
         "teamware_preserve_return_path": draw(st.booleans()),
     }

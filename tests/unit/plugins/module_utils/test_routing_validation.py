@@ -46,6 +46,9 @@ INVALID = [
     ("port not a number", example("smtp_smtproutes", teamware_smtp_port="smtp", **SMTPROUTES), "teamware_smtp_port", "not a number"),
     ("same host on port 25", example("smtp_smtproutes", teamware_server_address="127.0.0.1", teamware_smtp_port=25, **SMTPROUTES),
      "teamware_smtp_port", "cannot use port 25"),
+    ("server is a local domain", example("smtp_users", teamware_server="company.com", **USERS), "teamware_server", "two roles"),
+    ("server is a local teamware domain", example("smtp_alias", teamware_routing="domain", teamware_server="tw.company.com", **SMTPROUTES),
+     "teamware_server", "two roles"),
     ("no server for SMTP", dict(example("smtp_smtproutes", **SMTPROUTES), teamware_server=None), "teamware_server", "needs the Teamware"),
     # a Teamware domain that must stay non-local
     ("teamware domain is me (5.2.1)", example("smtp_smtproutes", qmail_me="tw.company.com", **SMTPROUTES), "teamware_domains", "control/me"),

@@ -1,0 +1,391 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: teamware.qmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: relay_rules
+short_description: Decide which SMTP clients qmail-smtpd lets relay, for tcpserver or for inetd and tcpd
+version_added: "0.1.0"
+description:
+  - qmail-smtpd accepts mail for any domain from a client whose connection carries the environment
+    variable C(RELAYCLIENT), and only mail for C(control/rcpthosts) from every other client.
+    The front end that accepts the connection sets it ("Integrating Qmail with Teamware Office", 3.1).
+  - With O(format=tcprules) (ucspi-tcp's tcpserver, 3.1.2) the module writes the rules file O(rules_file)
+    atomically (temporary file in the same directory, then rename) and compiles it into O(rules_cdb) with
+    C(tcprules RULES_CDB RULES_CDB.tmp < RULES_FILE). It compiles only when the rules changed or the cdb is
+    missing or older than the rules file, and always from the complete new rules file.
+  - B(Never) use the document's command C(tcprules /etc/tcp.smtp.cdb /etc/tcp.smtp < /etc/tcp.smtp).
+    Its second argument is tcprules' temporary file, which tcprules truncates and renames onto the cdb,
+    so the command destroys the rules file it is reading.
+  - tcpserver reads the cdb at every connection; a new cdb takes effect at the next connection without a restart.
+  - With O(run_script) the module also returns the daemontools C(run) and C(log/run) scripts of tcpserver
+    (RV(run_script), RV(log_run_script)); it does not write them.
+  - With O(format=hosts_allow) (inetd and tcp_wrappers, 3.1.1) the module writes nothing. It returns the
+    C(hosts.allow) lines (RV(lines)), the C(inetd.conf) line (RV(inetd_line)) and the regular expressions
+    that find the old smtp lines of C(inetd.conf) (RV(inetd_regexp), RV(inetd_other_regexp)), for
+    M(ansible.builtin.blockinfile) and M(ansible.builtin.lineinfile).
+  - A relay client is a full IPv4 address (V(1.2.3.4)) or its first one to three octets (V(1.2.3), V(1.2.3.), V(127.)).
+    Both front ends get a prefix with a trailing dot (C(1.2.3.)); tcp_wrappers would never match the document's
+    C(tcp-env:1.2.3:) without it.
+  - Every option is checked before anything changes; a failure names the variable (O(variable_prefix) + option name,
+    with the list index) and the reason.
+author:
+  - teamware.qmail contributors
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+options:
+  format:
+    description: V(tcprules) for tcpserver, V(hosts_allow) for inetd and tcpd.
+    type: str
+    default: tcprules
+    choices: [tcprules, hosts_allow]
+  relay_clients:
+    description:
+      - The clients that may relay, each a full or partial IPv4 address as a string. Quote partial addresses in YAML
+        (V('127.')); an unquoted C(127.) or C(10.0) is a number and is refused.
+      - Duplicates, CIDR notation, ranges, host names, white space and line breaks are refused.
+      - An empty list lets nobody relay.
+    type: list
+    elements: raw
+    required: true
+  variable_prefix:
+    description: Put in front of option names in error messages, e.g. V(ucspi_tcp_) to name the role variables.
+    type: str
+    default: ""
+  rules_file:
+    description: The tcprules source file (O(format=tcprules)).
+    type: path
+    default: /etc/tcp.smtp
+  rules_cdb:
+    description: The compiled rules that tcpserver reads with C(-x); its temporary file is the same name with C(.tmp).
+    type: path
+    default: /etc/tcp.smtp.cdb
+  tcprules:
+    description: The tcprules program, a name looked up in C(PATH) or a path.
+    type: str
+    default: tcprules
+  run_script:
+    description:
+      - Also return tcpserver's daemontools scripts (RV(run_script), RV(log_run_script)); needs O(uid) and O(gid).
+      - In check mode a missing O(uid) or O(gid) (the account is created by a task that did not run) gives a warning
+        and C(UNKNOWN) in the script.
+    type: bool
+    default: false
+  uid:
+    description: Numeric uid for tcpserver's C(-u) (the qmaild user).
+    type: int
+  gid:
+    description: Numeric gid for tcpserver's C(-g) (the nofiles group).
+    type: int
+  user:
+    description: Name of the account, for messages; with O(format=hosts_allow) the user of the C(inetd.conf) line.
+    type: str
+    default: qmaild
+  group:
+    description: Name of the group, for messages.
+    type: str
+    default: nofiles
+  bind_address:
+    description:
+      - Local address to listen on. tcpserver takes V(0) for every address (its default here); inetd takes no
+        prefix for every address (its default here) or an IPv4 address (written C(127.0.0.1:smtp)).
+    type: str
+  port:
+    description: Port number or service name.
+    type: str
+    default: smtp
+  qmail_dir:
+    description: qmail's home; the programs are C(bin/qmail-smtpd) and C(bin/tcp-env) below it.
+    type: path
+    default: /var/qmail
+  log_level:
+    description: tcpserver's messages, V(verbose) (C(-v)), V(errors) (C(-Q), tcpserver's own default) or V(quiet) (C(-q)).
+    type: str
+    default: verbose
+    choices: [verbose, errors, quiet]
+  logger:
+    description: What C(log/run) runs, C(multilog t ./main) or qmail's C(splogger smtpd 3) (syslog).
+    type: str
+    default: multilog
+    choices: [multilog, splogger]
+  log_user:
+    description: The account the logger runs as (C(setuidgid)).
+    type: str
+    default: qmaill
+  probe:
+    description: A program tcpserver runs instead of qmail-smtpd (tests).
+    type: path
+  extra_options:
+    description: More tcpserver options, each one word, e.g. V([-R, -H]). C(-x), C(-u) and C(-g) are set by the module.
+    type: list
+    elements: str
+    default: []
+  tcpd:
+    description: tcp_wrappers' tcpd, for the C(inetd.conf) line.
+    type: path
+    default: /usr/sbin/tcpd
+notes:
+  - tcpserver uses the first rule it finds in the order full address, then shorter and shorter prefixes,
+    then the empty rule. The rules file ends with the default rule C(:allow), so every other client may
+    connect and send mail for C(control/rcpthosts).
+  - tcpd rereads C(hosts.allow) at every connection; only a changed C(inetd.conf) needs inetd to be sent a HUP.
+seealso:
+  - name: tcprules
+    description: Rule format and the atomic cdb update.
+    link: https://cr.yp.to/ucspi-tcp/tcprules.html
+  - name: hosts_options
+    description: tcp_wrappers' extended option syntax (setenv).
+    link: https://manpages.debian.org/bookworm/libwrap0-dev/hosts_options.5.en.html
+"""
+
+EXAMPLES = r"""
+- name: Let loopback and the Teamware Office server relay through tcpserver
+  teamware.qmail.relay_rules:
+    relay_clients: ["127.", "192.0.2.10"]
+    rules_file: /etc/tcp.smtp
+    rules_cdb: /etc/tcp.smtp.cdb
+    run_script: true
+    uid: 995
+    gid: 995
+    variable_prefix: ucspi_tcp_
+  register: relay
+
+- name: Lines for inetd.conf and hosts.allow
+  teamware.qmail.relay_rules:
+    format: hosts_allow
+    relay_clients: ["127.", "192.0.2."]
+  register: inetd
+"""
+
+RETURN = r"""
+lines:
+  description: The rules file (O(format=tcprules)) or the C(hosts.allow) lines (O(format=hosts_allow)).
+  returned: always
+  type: list
+  elements: str
+  sample: ['127.:allow,RELAYCLIENT=""', ":allow"]
+clients:
+  description: The relay clients as both front ends match them (prefixes end with a dot).
+  returned: always
+  type: list
+  elements: str
+  sample: ["127.", "192.0.2.10"]
+changes:
+  description: The files written (or in check mode to be written), with the action and the reasons.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "/etc/tcp.smtp", "kind": "rules", "action": "write", "reasons": ["content"]}]
+rules_changed:
+  description: The rules file changed.
+  returned: always
+  type: bool
+cdb_rebuilt:
+  description: tcprules compiled the cdb (in check mode, would compile it).
+  returned: always
+  type: bool
+cdb_reason:
+  description: Why the cdb was compiled, V(rules changed), V(cdb missing) or V(cdb older than rules); empty when it was not.
+  returned: always
+  type: str
+run_script:
+  description: The daemontools C(run) script of tcpserver.
+  returned: when O(format=tcprules) and O(run_script=true)
+  type: str
+log_run_script:
+  description: The daemontools C(log/run) script.
+  returned: when O(format=tcprules) and O(run_script=true)
+  type: str
+command:
+  description: tcpserver's command line as a list.
+  returned: when O(format=tcprules) and O(run_script=true)
+  type: list
+  elements: str
+inetd_line:
+  description: The C(inetd.conf) line.
+  returned: when O(format=hosts_allow)
+  type: str
+  sample: smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd
+inetd_regexp:
+  description: Finds the active C(inetd.conf) lines for this SMTP port or this qmail-smtpd (for lineinfile).
+  returned: when O(format=hosts_allow)
+  type: str
+inetd_other_regexp:
+  description: Finds those of them that are not exactly RV(inetd_line) (to be removed before it is written).
+  returned: when O(format=hosts_allow)
+  type: str
+daemon:
+  description: The daemon name tcpd looks up in C(hosts.allow), the file name of the program it runs (C(tcp-env)).
+  returned: when O(format=hosts_allow)
+  type: str
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.teamware.qmail.plugins.module_utils import files
+from ansible_collections.teamware.qmail.plugins.module_utils import relay
+from ansible_collections.teamware.qmail.plugins.module_utils import validators
+from ansible_collections.teamware.qmail.plugins.module_utils.validators import Problems, ValidationError
+
+
+def fail_validation(module, exc):
+    module.fail_json(msg="Invalid relay settings, nothing changed: %s" % exc.render(),
+                     problems=[{"variable": var, "reason": reason} for var, reason in exc.problems])
+
+
+def cdb_reason(rules_file, rules_cdb, change):
+    """Why tcprules must run, or '' when the cdb matches the rules file."""
+    if change is not None:
+        # Any rewrite of the rules file (content, or only mode) makes it newer than the cdb.
+        return "rules changed" if set(change["reasons"]) & set(["content", "create"]) else "rules file rewritten"
+    if not os.path.exists(rules_cdb):
+        return "cdb missing"
+    if os.stat(rules_cdb).st_mtime_ns < os.stat(rules_file).st_mtime_ns:
+        return "cdb older than rules"
+    return ""
+
+
+def check_paths(prefix, rules_file, rules_cdb):
+    problems = Problems()
+    rules = problems.check(prefix + "rules_file", validators.absolute_path, rules_file)
+    cdb = problems.check(prefix + "rules_cdb", validators.absolute_path, rules_cdb)
+    if rules and cdb and rules in (cdb, cdb + ".tmp"):
+        problems.add(prefix + "rules_file", "%s must differ from the cdb %s and from tcprules' temporary file %s.tmp, "
+                                            "which tcprules overwrites" % (rules, cdb, cdb))
+    problems.raise_if_any()
+    return rules, cdb
+
+
+def tcprules_format(module, clients, prefix):
+    params = module.params
+    rules_file, rules_cdb = check_paths(prefix, params["rules_file"], params["rules_cdb"])
+    result = {}
+    if params["run_script"]:
+        settings = relay.TcpserverSettings.from_vars(
+            prefix=prefix, rules_cdb=rules_cdb, uid=params["uid"], gid=params["gid"],
+            bind_address="0" if params["bind_address"] is None else params["bind_address"], port=params["port"],
+            qmail_dir=params["qmail_dir"], log_level=params["log_level"], logger=params["logger"],
+            log_user=params["log_user"], probe=params["probe"], extra_options=params["extra_options"],
+            user=params["user"], group=params["group"])
+        if settings.uid is None or settings.gid is None:
+            if not module.check_mode:
+                raise ValidationError([(prefix + "user", "the numeric uid of %s and gid of %s are needed for tcpserver's -u and -g"
+                                        % (params["user"], params["group"]))])
+            module.warn("%suser: %s or %sgroup: %s does not exist yet (check mode): the run script shows UNKNOWN ids"
+                        % (prefix, params["user"], prefix, params["group"]))
+        result.update(run_script=settings.run_script(), log_run_script=settings.log_run_script(), command=settings.argv())
+
+    lines = relay.tcprules_lines(clients)
+    state = files.FileState(rules_file, files.render_lines(lines), mode=0o644, kind="rules")
+    directory = os.path.dirname(rules_file)
+    if not os.path.isdir(directory) and not module.check_mode:
+        module.fail_json(msg="%srules_file: directory %s does not exist" % (prefix, directory))
+    tcprules = module.get_bin_path(params["tcprules"], required=not module.check_mode)
+
+    change = files.plan(state)
+    reason = cdb_reason(rules_file, rules_cdb, change)
+    changes = [change] if change else []
+    if reason:
+        changes.append({"path": rules_cdb, "kind": "cdb", "action": "write", "reasons": [reason],
+                        "before": "", "after": ""})
+
+    if not module.check_mode:
+        if change:
+            try:
+                files.apply(state)
+            except OSError as exc:
+                module.fail_json(msg="could not write %s: %s" % (rules_file, exc))
+        if reason:
+            # tcprules writes CDB.tmp, then renames it onto CDB; the input is the complete new rules file.
+            with open(rules_file, "rb") as handle:
+                content = handle.read()
+            rc, out, err = module.run_command([tcprules, rules_cdb, rules_cdb + ".tmp"], data=content, binary_data=True)
+            if rc != 0:
+                module.fail_json(msg="tcprules failed (rc %d), %s left as it was: %s" % (rc, rules_cdb, (err or out).strip()),
+                                 rules_changed=change is not None)
+
+    result.update(
+        changed=bool(changes),
+        lines=lines,
+        changes=[dict((k, c[k]) for k in ("path", "kind", "action", "reasons") if k in c) for c in changes],
+        rules_changed=change is not None,
+        cdb_rebuilt=bool(reason),
+        cdb_reason=reason,
+    )
+    if module._diff and change:
+        result["diff"] = [files.diff_entry(change)]
+    return result
+
+
+def hosts_allow_format(module, clients, prefix):
+    params = module.params
+    settings = relay.InetdSettings.from_vars(
+        prefix=prefix, qmail_dir=params["qmail_dir"], tcpd=params["tcpd"], user=params["user"],
+        bind_address=params["bind_address"] or "", port=params["port"])
+    return dict(
+        changed=False,
+        lines=relay.hosts_allow_lines(clients, settings.daemon),
+        changes=[],
+        rules_changed=False,
+        cdb_rebuilt=False,
+        cdb_reason="",
+        inetd_line=settings.line(),
+        inetd_regexp=settings.service_regexp(),
+        inetd_other_regexp=settings.other_regexp(),
+        daemon=settings.daemon,
+    )
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            format=dict(type="str", default="tcprules", choices=["tcprules", "hosts_allow"]),
+            relay_clients=dict(type="list", elements="raw", required=True),
+            variable_prefix=dict(type="str", default=""),
+            rules_file=dict(type="path", default="/etc/tcp.smtp"),
+            rules_cdb=dict(type="path", default="/etc/tcp.smtp.cdb"),
+            tcprules=dict(type="str", default="tcprules"),
+            run_script=dict(type="bool", default=False),
+            uid=dict(type="int"),
+            gid=dict(type="int"),
+            user=dict(type="str", default="qmaild"),
+            group=dict(type="str", default="nofiles"),
+            bind_address=dict(type="str"),
+            port=dict(type="str", default="smtp"),
+            qmail_dir=dict(type="path", default="/var/qmail"),
+            log_level=dict(type="str", default="verbose", choices=sorted(relay.LOG_LEVELS)),
+            logger=dict(type="str", default="multilog", choices=list(relay.LOGGERS)),
+            log_user=dict(type="str", default="qmaill"),
+            probe=dict(type="path"),
+            extra_options=dict(type="list", elements="str", default=[]),
+            tcpd=dict(type="path", default="/usr/sbin/tcpd"),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    prefix = params["variable_prefix"]
+    try:
+        clients = relay.relay_clients(params["relay_clients"], prefix + "relay_clients")
+        if params["format"] == "tcprules":
+            result = tcprules_format(module, clients, prefix)
+        else:
+            result = hosts_allow_format(module, clients, prefix)
+    except ValidationError as exc:
+        fail_validation(module, exc)
+    result["clients"] = [client.pattern for client in clients]
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
