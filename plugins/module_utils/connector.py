@@ -185,7 +185,7 @@ class Settings:
         return [first] + [ALIAS_PREFIX + alias for alias in self.own_node_aliases] + list(self.own_nodes[1:])
 
     def edits(self):
-        """One community.general.ini_file call per key: file, section (None = top level), option, values."""
+        """One community.general.ini_file call per key: file, section (None = top level), option, value_list."""
         result = []
         to_ini = self.to_ini()
         for key in TO_INI_KEYS:
@@ -193,8 +193,8 @@ class Settings:
                 continue
             value = to_ini[key]
             values = [str(item) for item in value] if isinstance(value, list) else [str(value)]
-            result.append({"file": TO_INI, "section": MIME_SECTION, "option": key, "values": values})
-        result.append({"file": TOMBSMTP_INI, "section": None, "option": "own_node", "values": self.own_node_lines()})
+            result.append({"file": TO_INI, "section": MIME_SECTION, "option": key, "value_list": values})
+        result.append({"file": TOMBSMTP_INI, "section": None, "option": "own_node", "value_list": self.own_node_lines()})
         return result
 
     def as_dict(self):
@@ -330,7 +330,7 @@ def _combine(problems, method, side, inventory, relay, mode, no_relay, dsn, coun
             if mode == "strict" and dom not in own:
                 problems.add("mime_connector_mode", "strict accepts only this server's own nodes, but qmail delivers %s to "
                              "it; add it to mime_connector_own_nodes or use mode list" % dom)
-            if mode == "list" and dom not in allow and dom not in own:
+            if mode == "list" and dom not in allow:
                 problems.add("mime_connector_allow", "mode list must accept %s, which qmail delivers to this server" % dom)
     if mode == "list" and not allow:
         problems.add("mime_connector_allow", "is empty: with mode list the connector would accept no domain of its own list")
