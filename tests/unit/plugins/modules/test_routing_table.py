@@ -210,10 +210,14 @@ def test_users_cdb_older_than_assign_asks_for_a_rebuild(tree, capsys):
     assert result["actions"]["rebuild_users_cdb"] is True
 
 
-def test_check_mode_with_a_routing_user_not_yet_created(tree, capsys):
+def test_check_mode_with_a_routing_user_not_yet_created(tree, capsys, monkeypatch):
+    # Record warnings at the source: once controller code is imported (the filter tests do),
+    # ansible-core routes module warnings to its display instead of the result.
+    warned = []
+    monkeypatch.setattr(routing_table.AnsibleModule, "warn", lambda self, text: warned.append(text))
     args = tree.args("torecvm_users")
     del args["qmail_accounts"]["twu"]
     args["teamware_routing_user"] = "twu-not-created"
     result = run(capsys, args, check=True)
     assert "UNKNOWN" in result["table"]["users_assign"][0]
-    assert result["warnings"]
+    assert any("twu-not-created" in text for text in warned)

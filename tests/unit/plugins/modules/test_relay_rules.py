@@ -1,0 +1,278 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The relay_rules module: rules file and cdb, check mode, diff, idempotence, errors, hosts_allow format."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.teamware.qmail.plugins.module_utils import relay
+from ansible_collections.teamware.qmail.plugins.modules import relay_rules
+
+FAKE_TCPRULES = """#!/bin/sh
+# Records how it was called, then behaves like tcprules: writes $2, renames it onto $1.
+printf '%s\\n' "$@" > "{log}/args"
+cat > "{log}/stdin"
+[ -n "$FAIL" ] && {{ echo "tcprules: fatal: simulated" >&2; exit 111; }}
+cp "{log}/stdin" "$2" && mv "$2" "$1"
+"""
+
+
+def run(capsys, args, check=False, diff=False):
+    module_args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    with patch_module_args(module_args):
+        with pytest.raises(SystemExit):
+            relay_rules.main()
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture
+def etc(tmp_path):
+    path = tmp_path / "etc"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def fake_tcprules(tmp_path):
+    log = tmp_path / "tcprules-log"
+    log.mkdir()
+    script = tmp_path / "fake-tcprules"
+    script.write_text(FAKE_TCPRULES.format(log=log))
+    script.chmod(0o755)
+    return str(script), log
+
+
+def rules_args(etc, tcprules="tcprules", **extra):
+    args = dict(relay_clients=["127.", "192.0.2.10"], rules_file=str(etc / "tcp.smtp"), rules_cdb=str(etc / "tcp.smtp.cdb"),
+                tcprules=tcprules, variable_prefix="ucspi_tcp_")
+    args.update(extra)
+    return args
+
+
+def listing(path):
+    return sorted(os.listdir(str(path)))
+
+
+def test_first_run_writes_rules_and_compiles_them_from_the_rules_file(capsys, etc, fake_tcprules):
+    tcprules, log = fake_tcprules
+    result = run(capsys, rules_args(etc, tcprules))
+    assert result["changed"] is True
+    assert result["rules_changed"] is True
+    assert result["cdb_rebuilt"] is True and result["cdb_reason"] == "rules changed"
+    assert [(c["path"], c["kind"], c["action"]) for c in result["changes"]] == [
+        (str(etc / "tcp.smtp"), "rules", "write"), (str(etc / "tcp.smtp.cdb"), "cdb", "write")]
+    expected = "".join(line + "\n" for line in relay.tcprules_lines(relay.relay_clients(["127.", "192.0.2.10"], "v")))
+    assert (etc / "tcp.smtp").read_text() == expected
+    assert stat.S_IMODE(os.stat(str(etc / "tcp.smtp")).st_mode) == 0o644
+    # tcprules CDB CDB.tmp < RULES -- never the document's "tcprules CDB RULES < RULES".
+    assert (log / "args").read_text().splitlines() == [str(etc / "tcp.smtp.cdb"), str(etc / "tcp.smtp.cdb.tmp")]
+    assert (log / "stdin").read_text() == expected
+    assert listing(etc) == ["tcp.smtp", "tcp.smtp.cdb"]
+    assert result["clients"] == ["127.", "192.0.2.10"]
+    assert result["lines"][2:4] == ['127.:allow,RELAYCLIENT=""', '192.0.2.10:allow,RELAYCLIENT=""']
+
+
+def test_second_run_changes_nothing_and_does_not_compile(capsys, etc, fake_tcprules):
+    tcprules, log = fake_tcprules
+    run(capsys, rules_args(etc, tcprules))
+    (log / "args").unlink()
+    result = run(capsys, rules_args(etc, tcprules))
+    assert result["changed"] is False
+    assert result["changes"] == [] and result["cdb_rebuilt"] is False and result["cdb_reason"] == ""
+    assert not (log / "args").exists()
+
+
+def test_changed_rules_are_rewritten_and_compiled(capsys, etc, fake_tcprules):
+    tcprules, log = fake_tcprules
+    run(capsys, rules_args(etc, tcprules))
+    result = run(capsys, rules_args(etc, tcprules, relay_clients=["127.", "192.0.2.11"]), diff=True)
+    assert result["changed"] and result["rules_changed"] and result["cdb_reason"] == "rules changed"
+    assert '192.0.2.11:allow,RELAYCLIENT=""' in (log / "stdin").read_text()
+    assert '192.0.2.10' not in (etc / "tcp.smtp").read_text()
+    assert len(result["diff"]) == 1
+    assert '-192.0.2.10:allow,RELAYCLIENT=""' not in result["diff"][0]["after"]
+    assert '192.0.2.10:allow' in result["diff"][0]["before"] and '192.0.2.11:allow' in result["diff"][0]["after"]
+
+
+def test_missing_cdb_is_compiled_without_rewriting_the_rules(capsys, etc, fake_tcprules):
+    tcprules, log = fake_tcprules
+    run(capsys, rules_args(etc, tcprules))
+    inode = os.stat(str(etc / "tcp.smtp")).st_ino
+    (etc / "tcp.smtp.cdb").unlink()
+    result = run(capsys, rules_args(etc, tcprules))
+    assert result["changed"] is True
+    assert result["rules_changed"] is False
+    assert result["cdb_reason"] == "cdb missing"
+    assert os.stat(str(etc / "tcp.smtp")).st_ino == inode
+    assert (etc / "tcp.smtp.cdb").exists()
+
+
+def test_cdb_older_than_the_rules_is_compiled(capsys, etc, fake_tcprules):
+    tcprules, log = fake_tcprules
+    run(capsys, rules_args(etc, tcprules))
+    rules = os.stat(str(etc / "tcp.smtp"))
+    os.utime(str(etc / "tcp.smtp.cdb"), ns=(rules.st_atime_ns, rules.st_mtime_ns - 10 ** 9))
+    result = run(capsys, rules_args(etc, tcprules))
+    assert result["changed"] is True and result["cdb_reason"] == "cdb older than rules"
+    assert run(capsys, rules_args(etc, tcprules))["changed"] is False
+
+
+def test_mode_only_change_rewrites_and_recompiles(capsys, etc, fake_tcprules):
+    tcprules, log = fake_tcprules
+    run(capsys, rules_args(etc, tcprules))
+    os.chmod(str(etc / "tcp.smtp"), 0o600)
+    result = run(capsys, rules_args(etc, tcprules))
+    assert result["changed"] is True and result["cdb_reason"] == "rules file rewritten"
+    assert stat.S_IMODE(os.stat(str(etc / "tcp.smtp")).st_mode) == 0o644
+    assert run(capsys, rules_args(etc, tcprules))["changed"] is False
+
+
+def test_check_mode_changes_nothing_and_shows_the_diff(capsys, etc, fake_tcprules):
+    tcprules, log = fake_tcprules
+    result = run(capsys, rules_args(etc, tcprules), check=True, diff=True)
+    assert result["changed"] is True and result["cdb_rebuilt"] is True
+    assert listing(etc) == []
+    assert not (log / "args").exists()
+    assert result["diff"][0]["before"] == "" and '127.:allow,RELAYCLIENT=""' in result["diff"][0]["after"]
+    assert result["diff"][0]["before_header"].endswith("(absent)")
+
+
+def test_check_mode_on_a_host_without_tcprules(capsys, etc):
+    result = run(capsys, rules_args(etc, "/nonexistent/tcprules"), check=True)
+    assert result["changed"] is True
+    assert not result.get("failed"), result
+
+
+def test_a_failing_tcprules_leaves_the_cdb_and_fails(capsys, etc, fake_tcprules, monkeypatch):
+    tcprules, log = fake_tcprules
+    run(capsys, rules_args(etc, tcprules))
+    before = (etc / "tcp.smtp.cdb").read_bytes()
+    monkeypatch.setenv("FAIL", "1")
+    result = run(capsys, rules_args(etc, tcprules, relay_clients=["10."]))
+    assert result["failed"] is True
+    assert "tcprules failed (rc 111)" in result["msg"] and "simulated" in result["msg"]
+    assert (etc / "tcp.smtp.cdb").read_bytes() == before
+    monkeypatch.delenv("FAIL")
+    # The rules file is new, the cdb is not: the next run compiles it.
+    again = run(capsys, rules_args(etc, tcprules, relay_clients=["10."]))
+    assert again["changed"] is True and again["rules_changed"] is False and again["cdb_reason"] == "cdb older than rules"
+
+
+INVALID_ARGS = [
+    (dict(relay_clients=[127.0]), "ucspi_tcp_relay_clients[0]", "is a number"),
+    (dict(relay_clients=["127.", "1.2.3.0/24"]), "ucspi_tcp_relay_clients[1]", "write '1.2.3.'"),
+    (dict(relay_clients=["127.", "127"]), "ucspi_tcp_relay_clients[1]", "repeats ucspi_tcp_relay_clients[0]"),
+    (dict(relay_clients=["1.2.3.4\n:allow"]), "ucspi_tcp_relay_clients[0]", "CR, LF or NUL"),
+    (dict(relay_clients=["1.2.3.4 "]), "ucspi_tcp_relay_clients[0]", "white space"),
+    (dict(rules_file="relative/tcp.smtp"), "ucspi_tcp_rules_file", "must be absolute"),
+    (dict(rules_cdb="/etc/tcp smtp.cdb"), "ucspi_tcp_rules_cdb", "must be absolute and use only"),
+    (dict(rules_file="{cdb}"), "ucspi_tcp_rules_file", "must differ from the cdb"),
+    (dict(rules_file="{cdb}.tmp"), "ucspi_tcp_rules_file", "tcprules' temporary file"),
+    (dict(run_script=True, uid=1, gid=2, port="smtp\n"), "ucspi_tcp_port", "neither a number nor a service name"),
+    (dict(run_script=True, uid=1, gid=2, bind_address="all"), "ucspi_tcp_bind_address", "not an IPv4 address"),
+    (dict(run_script=True, uid=1, gid=2, extra_options=["-x/etc/other"]), "ucspi_tcp_extra_options[0]", "set by the collection"),
+    (dict(run_script=True), "ucspi_tcp_user", "numeric uid"),
+]
+
+
+@pytest.mark.parametrize("extra,variable,reason", INVALID_ARGS)
+def test_errors_name_the_variable_and_change_nothing(capsys, etc, fake_tcprules, extra, variable, reason):
+    tcprules, log = fake_tcprules
+    cdb = str(etc / "tcp.smtp.cdb")
+    extra = dict((key, value.format(cdb=cdb) if isinstance(value, str) else value) for key, value in extra.items())
+    result = run(capsys, rules_args(etc, tcprules, **extra))
+    assert result["failed"] is True
+    assert result["msg"].startswith("Invalid relay settings, nothing changed: ")
+    assert variable in [p["variable"] for p in result["problems"]], result["problems"]
+    assert reason in result["msg"]
+    assert listing(etc) == []
+    assert not (log / "args").exists()
+
+
+def test_missing_directory_fails(capsys, tmp_path, fake_tcprules):
+    tcprules, log = fake_tcprules
+    args = dict(relay_clients=["127."], rules_file=str(tmp_path / "no" / "tcp.smtp"), rules_cdb=str(tmp_path / "no" / "tcp.smtp.cdb"),
+                tcprules=tcprules, variable_prefix="ucspi_tcp_")
+    result = run(capsys, args)
+    assert result["failed"] is True and result["msg"].startswith("ucspi_tcp_rules_file: directory")
+
+
+def test_run_script_is_returned_with_the_ids(capsys, etc, fake_tcprules):
+    tcprules, log = fake_tcprules
+    result = run(capsys, rules_args(etc, tcprules, run_script=True, uid=995, gid=994, bind_address="127.0.0.1", port="2525",
+                                    log_level="quiet", extra_options=["-R"]))
+    assert result["command"] == ["tcpserver", "-q", "-R", "-x", str(etc / "tcp.smtp.cdb"), "-u", "995", "-g", "994",
+                                 "127.0.0.1", "2525", "/var/qmail/bin/qmail-smtpd"]
+    assert result["run_script"].endswith(" ".join(result["command"]) + " 2>&1\n")
+    assert result["log_run_script"].endswith("multilog t ./main\n")
+
+
+def test_run_script_in_check_mode_without_the_account_warns(capsys, etc, fake_tcprules):
+    tcprules, log = fake_tcprules
+    result = run(capsys, rules_args(etc, tcprules, run_script=True), check=True)
+    assert "-u UNKNOWN -g UNKNOWN" in result["run_script"]
+    # ansible-core 2.19 returns warnings as structured events; older ones as strings.
+    assert "does not exist yet (check mode)" in json.dumps(result.get("warnings", []))
+
+
+def test_no_run_script_unless_asked(capsys, etc, fake_tcprules):
+    tcprules, log = fake_tcprules
+    result = run(capsys, rules_args(etc, tcprules, uid=1, gid=2))
+    assert "run_script" not in result
+
+
+def test_hosts_allow_format_writes_nothing(capsys, etc):
+    result = run(capsys, dict(format="hosts_allow", relay_clients=["127.", "192.0.2.10", "10.1"], variable_prefix="inetd_",
+                              bind_address="127.0.0.1", rules_file=str(etc / "tcp.smtp")))
+    assert result["changed"] is False
+    assert result["lines"] == ["tcp-env: 127.: setenv = RELAYCLIENT", "tcp-env: 192.0.2.10: setenv = RELAYCLIENT",
+                               "tcp-env: 10.1.: setenv = RELAYCLIENT"]
+    assert result["inetd_line"] == ("127.0.0.1:smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env "
+                                    "/var/qmail/bin/qmail-smtpd")
+    assert result["daemon"] == "tcp-env"
+    assert result["inetd_regexp"] and result["inetd_other_regexp"]
+    assert listing(etc) == []
+
+
+def test_hosts_allow_format_defaults_to_the_documents_line(capsys):
+    result = run(capsys, dict(format="hosts_allow", relay_clients=[]))
+    assert result["inetd_line"] == "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd"
+    assert result["lines"][0].startswith("#")
+
+
+@pytest.mark.parametrize("extra,variable", [
+    (dict(relay_clients=["1.2.3.4", "1.2.3.4"]), "inetd_relay_clients[1]"),
+    (dict(relay_clients=["127."], bind_address="0"), "inetd_bind_address"),
+    (dict(relay_clients=["127."], tcpd="tcpd"), "inetd_tcpd"),
+    (dict(relay_clients=["127."], port="smtp x"), "inetd_port"),
+])
+def test_hosts_allow_format_errors(capsys, extra, variable):
+    result = run(capsys, dict(dict(format="hosts_allow", variable_prefix="inetd_"), **extra))
+    assert result["failed"] is True
+    assert [p["variable"] for p in result["problems"]] == [variable]
+
+
+def test_real_tcprules_builds_a_cdb_that_tcprulescheck_reads(capsys, etc):
+    tcprules = shutil.which("tcprules")
+    tcprulescheck = shutil.which("tcprulescheck")
+    if not tcprules or not tcprulescheck:
+        pytest.skip("SKIPPED LOUDLY: ucspi-tcp is not installed (apt-get install ucspi-tcp); the real tcprules did not run")
+    result = run(capsys, rules_args(etc, tcprules, relay_clients=["127.0.0.2", "10.1."]))
+    assert result["changed"] is True
+    assert listing(etc) == ["tcp.smtp", "tcp.smtp.cdb"]
+    for address, relays in [("127.0.0.2", True), ("127.0.0.3", False), ("10.1.9.9", True), ("10.10.9.9", False)]:
+        out = subprocess.run([tcprulescheck, str(etc / "tcp.smtp.cdb")], env=dict(os.environ, TCPREMOTEIP=address),
+                             stdout=subprocess.PIPE, universal_newlines=True, timeout=30, check=False).stdout
+        assert ("RELAYCLIENT" in out) is relays, (address, out)
+    assert run(capsys, rules_args(etc, tcprules, relay_clients=["127.0.0.2", "10.1."]))["changed"] is False
