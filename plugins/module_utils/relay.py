@@ -27,6 +27,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ipaddress
 import re
 
 from ansible_collections.teamware.qmail.plugins.module_utils import validators
@@ -40,9 +41,10 @@ HOSTS_ALLOW_OPTION = "setenv = RELAYCLIENT"
 LOG_LEVELS = {"verbose": "-v", "errors": "-Q", "quiet": "-q"}
 LOGGERS = ("multilog", "splogger")
 
-_SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
-_OPTION = re.compile(r"^[A-Za-z0-9_./:=@+-]+$")
-_DAEMON = re.compile(r"^[A-Za-z0-9_.+-]+$")
+# fullmatch() everywhere: '$' would also accept a trailing newline.
+_SERVICE_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
+_OPTION = re.compile(r"[A-Za-z0-9_./:=@+-]+")
+_DAEMON = re.compile(r"[A-Za-z0-9_.+-]+")
 _SMTP_NAMES = ("smtp", "25")
 
 
@@ -85,15 +87,32 @@ def relay_client(value):
         if any(char.isspace() for char in value):
             raise InvalidValue("%r contains white space; give one address or partial address per list entry" % value)
         if "/" in value:
-            raise InvalidValue("%r is in CIDR notation, which tcprules and hosts.allow do not take the same way; "
-                               "write the octets of the prefix, e.g. '10.1.' for 10.1.0.0/16" % value)
+            raise InvalidValue("%r is in CIDR notation, which tcprules does not take; %s" % (value, _cidr_hint(value)))
         if "-" in value:
             raise InvalidValue("%r is an address range; list the addresses or give a partial address, e.g. '1.2.3.'" % value)
-        if value.startswith(("=", "@")) or "@" in value or any(char.isalpha() for char in value):
+        if not value.startswith("=") and "@" not in value and any(char in value for char in ':,="'):
+            raise InvalidValue("%r is not an address: give only the address or partial address; the collection writes "
+                               "the rule around it" % value)
+        if value.startswith("=") or "@" in value or any(char.isalpha() for char in value):
             raise InvalidValue("%r is not an IPv4 address or partial address: host names and user@ rules are not supported, "
                                "because only addresses are checked the same way by tcpserver and tcpd" % value)
     address = validators.partial_ipv4(value)
     return Client(address, len(address.split(".")) < 4)
+
+
+def _cidr_hint(value):
+    try:
+        network = ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        return "write the octets of the prefix, e.g. '10.1.' for 10.1.0.0/16"
+    if network.prefixlen % 8:
+        return "only whole octets can be given (/8, /16, /24, /32): list the addresses or prefixes it covers"
+    octets = str(network.network_address).split(".")[:network.prefixlen // 8]
+    if len(octets) == 4:
+        return "write %r" % ".".join(octets)
+    if not octets:
+        return "0.0.0.0/0 would let everybody relay (an open relay); it cannot be given"
+    return "write %r" % (".".join(octets) + ".")
 
 
 def relay_clients(values, variable):
@@ -150,7 +169,7 @@ def port_name(value):
         raise InvalidValue("port must be a number or a service name, not %r" % (value,))
     if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
         return str(validators.port(value))
-    if not isinstance(value, str) or not _SERVICE_NAME.match(value):
+    if not isinstance(value, str) or not _SERVICE_NAME.fullmatch(value):
         raise InvalidValue("port %r is neither a number nor a service name such as smtp" % (value,))
     return value
 
@@ -169,7 +188,7 @@ def numeric_id(value, what):
 
 def extra_option(value):
     value = validators._text(value, "option")  # pylint: disable=protected-access
-    if not _OPTION.match(value) or not value.startswith("-"):
+    if not _OPTION.fullmatch(value) or not value.startswith("-"):
         raise InvalidValue("option %r must start with '-' and use only letters, digits and _ . / : = @ + -" % value)
     if value.startswith(("-x", "-u", "-g")):
         raise InvalidValue("option %r is set by the collection itself" % value)
@@ -232,8 +251,8 @@ class TcpserverSettings:
         """tcpserver's command line (the document's 3.1.2, with looked-up ids)."""
         uid = "UNKNOWN" if self.uid is None else str(self.uid)
         gid = "UNKNOWN" if self.gid is None else str(self.gid)
-        return (["tcpserver", LOG_LEVELS[self.log_level]] + list(self.extra_options)
-                + ["-x", self.rules_cdb, "-u", uid, "-g", gid, self.bind, self.port, self.program])
+        argv = ["tcpserver", LOG_LEVELS[self.log_level]] + list(self.extra_options)
+        return argv + ["-x", self.rules_cdb, "-u", uid, "-g", gid, self.bind, self.port, self.program]
 
     def run_script(self):
         lines = [
@@ -276,7 +295,7 @@ def hosts_allow_lines(clients, daemon="tcp-env"):
     here qmail's tcp-env.  A client that matches no line is let in by tcpd's
     default (unless hosts.deny says otherwise) without RELAYCLIENT.
     """
-    if not _DAEMON.match(daemon or ""):
+    if not _DAEMON.fullmatch(daemon or ""):
         raise InvalidValue("daemon name %r must be a program's file name, e.g. tcp-env" % (daemon,))
     if not clients:
         return ["# No relay clients: every client must send mail for control/rcpthosts only."]
@@ -342,4 +361,3 @@ class InetdSettings:
     def other_regexp(self):
         """Active lines of that kind that are not exactly the collection's line (to be removed)."""
         return r"^(?!%s$)%s" % (re.escape(self.line()), self.service_regexp()[1:])
-

@@ -700,6 +700,8 @@ def parse_shell(text, env):
 # The guard lines teamware.qmail.routing_table writes: bounce unless a lower-cased variable matches.
 _GUARD = re.compile(r'^\s*case "\$\(printf %s "\$(?P<var>[A-Za-z_][A-Za-z0-9_]*)" \| tr "\[:upper:\]" "\[:lower:\]"\)" in '
                     r'(?P<patterns>[^)]*)\) ;; \*\) echo "(?P<message>[^"]*)"; exit (?P<code>\d+) ;; esac\s*$')
+# ... and the presence check before torecvm: defer (111) while the program is missing.
+_PRESENCE = re.compile(r'^\s*test -x (?P<path>\S+) \|\| \{ echo "(?P<message>[^"]*)"; exit (?P<code>\d+); \}\s*$')
 
 
 # ---------------------------------------------------------------- the router
@@ -1188,6 +1190,19 @@ class Router:
             reason = "%s (guard: $%s=%r matches none of %s)" % (
                 guard.group("message"), guard.group("var"), value, "|".join(patterns))
             return {"kind": kind, "dest": {"type": kind, "reason": reason}, "entry": entry}
+
+        presence = _PRESENCE.match(command)
+        if presence:
+            path = presence.group("path").strip("'")
+            entry = {"program": "presence check", "path": path}
+            if self.view.exists(path):
+                entry["guard"] = "pass"
+                return {"kind": "pass", "entry": entry}
+            entry["guard"] = "fail"
+            code = int(presence.group("code"))
+            kind = "bounce" if code in BOUNCE_CODES else ("pass" if code in (0, 99) else "defer")
+            result["warnings"].append("%s does not exist on this host: deliveries are deferred until it is installed" % path)
+            return {"kind": kind, "dest": {"type": kind, "reason": presence.group("message")}, "entry": entry}
 
         shell = parse_shell(command, env)
         entry = {}

@@ -505,6 +505,16 @@ def _teamware_relay(settings):
     return settings.teamware_server
 
 
+def _delivery_lines(settings, recipient):
+    """The line(s) that hand the message to Teamware Office."""
+    if settings.method.transport == "torecvm":
+        # preline exits 100 (bounce) when it cannot run a missing program; the mail must wait instead.
+        present = '| test -x %s || { echo "%s is missing; is Teamware Office installed? (#4.3.0)"; exit 111; }' % (
+            _q(settings.teamware_torecvm), settings.teamware_torecvm)
+        return [present, _delivery_line(settings, recipient)]
+    return [_delivery_line(settings, recipient)]
+
+
 def _delivery_line(settings, recipient):
     if settings.method.transport == "torecvm":
         preline = ""
@@ -545,12 +555,12 @@ def build_routing_table(settings):
 
     if method.hook == "alias":
         recipient = _recipient_expression(s, "LOCAL", '"$RECIPIENT"')
-        table.add_dot_qmail(s.alias_account, "default", _alias_guards(s) + [_delivery_line(s, recipient)],
+        table.add_dot_qmail(s.alias_account, "default", _alias_guards(s) + _delivery_lines(s, recipient),
                             "unknown local addresses that are Teamware Office's go to Teamware Office (%s)" % method.section)
     elif method.hook == "virtualdomains":
         virtual = ["%s:%s" % (d, s.teamware_routing_user) for d in teamware]
         recipient = _recipient_expression(s, "DEFAULT", '"$DEFAULT"@"$HOST"')
-        table.add_dot_qmail(s.routing_account, "default", [_delivery_line(s, recipient)],
+        table.add_dot_qmail(s.routing_account, "default", _delivery_lines(s, recipient),
                             "mail for the Teamware virtual domains goes to Teamware Office (%s)" % method.section)
         table.notes.append("5.1.2: the Teamware address is built from \"$DEFAULT\"@\"$HOST\"; the document's $SENDER "
                            "would hand Teamware the message's sender as recipient.")
@@ -558,7 +568,7 @@ def build_routing_table(settings):
         account = s.routing_account
         users.append("+%s:%s:%s:%s:%s:-::" % (s.teamware_user_prefix, account.name, _id(account.uid), _id(account.gid), account.home))
         recipient = _recipient_expression(s, "DEFAULT", '"$RECIPIENT"')
-        table.add_dot_qmail(account, "default", [_delivery_line(s, recipient)],
+        table.add_dot_qmail(account, "default", _delivery_lines(s, recipient),
                             "addresses starting with %r go to Teamware Office (%s)" % (s.teamware_user_prefix, method.section))
     elif method.hook == "smtproutes":
         routes += [Route(d, _teamware_relay(s), s.teamware_smtp_port, "teamware_domains") for d in teamware]

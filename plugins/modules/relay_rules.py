@@ -36,12 +36,16 @@ description:
   - Every option is checked before anything changes; a failure names the variable (O(variable_prefix) + option name,
     with the list index) and the reason.
 author:
-  - teamware.qmail contributors
+  - teamware.qmail contributors (@teamware)
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
+    details: Reports the rules file and the cdb that would be written; tcprules is not run (and need not be installed).
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
+    details: The diff shows the rules file; the cdb is binary and is only listed in RV(changes).
 options:
   format:
     description: V(tcprules) for tcpserver, V(hosts_allow) for inetd and tcpd.

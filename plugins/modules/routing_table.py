@@ -15,7 +15,7 @@ version_added: "0.1.0"
 description:
   - Computes, from the inventory settings, everything qmail must contain for one of the seven
     integration methods of "Integrating Qmail with Teamware Office" (or for none of them), and writes it
-    in one task: C(control/rcpthosts), C(control/locals), C(control/virtualdomains), C(control/smtproutes),
+    in one task, namely C(control/rcpthosts), C(control/locals), C(control/virtualdomains), C(control/smtproutes),
     C(users/assign) and the C(.qmail) files of the C(alias) user and the routing user.
   - Validates every setting before anything on the host changes; a failure names the variable and the reason.
   - Each file is replaced atomically (temporary file in the same directory, then rename).
@@ -122,7 +122,7 @@ options:
     type: str
   qmail_aliases:
     description:
-      - Aliases and group lists in C(~alias): a mapping from a local name (C(root), C(postmaster), C(webmaster), C(sales), ...)
+      - Aliases and group lists in C(~alias), as a mapping from a local name (C(root), C(postmaster), C(webmaster), C(sales), ...)
         to the addresses it forwards to.
     type: dict
     default: {}
@@ -152,10 +152,6 @@ options:
     default: true
 notes:
   - The C(.qmail) file names follow qmail-local, lower case with C(.) written as C(:) (C(~alias/.qmail-john:doe)).
-seealso:
-  - name: Integration methods
-    description: One page per method, with the mail path.
-    link: https://example.invalid/teamware/qmail/docs/methods.md
 """
 
 EXAMPLES = r"""

@@ -18,6 +18,7 @@ from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from .document_example import ALIAS, TWU, example
 
 MARK = routing.MANAGED_MARKER
+TORECVM_PRESENT = '| test -x /usr/bin/torecvm || { echo "/usr/bin/torecvm is missing; is Teamware Office installed? (#4.3.0)"; exit 111; }'
 TORECVM = "| /var/qmail/bin/preline -f /usr/bin/torecvm -d/to/smtp -pA"
 WRAPPER = "| /usr/local/bin/teamware-qmail-remote tw.server.company.com"
 HOST_GUARD = ('| case "$(printf %s "$HOST" | tr "[:upper:]" "[:lower:]")" in {}) ;; '
@@ -37,33 +38,33 @@ CASES = [
         {"rcpthosts": ["company.com", "tw.company.com"], "locals": ["company.com", "tw.company.com"],
          "virtualdomains": [], "smtproutes": []},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("tw.company.com"), TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
+        {ALIAS_DEFAULT: [HOST_GUARD.format("tw.company.com"), TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
         id="5.1.1-domain"),
     pytest.param(
         example("torecvm_alias", teamware_routing="user", teamware_domains=["company.com"], teamware_user_prefix="tw."),
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [], "smtproutes": []},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("company.com"), PREFIX_GUARD, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
+        {ALIAS_DEFAULT: [HOST_GUARD.format("company.com"), PREFIX_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
         id="5.1.1-user"),
     pytest.param(
         example("torecvm_virtualdomains", teamware_domains=["tw.company.com"]),
         {"rcpthosts": ["company.com", "tw.company.com"], "locals": ["company.com"],
          "virtualdomains": ["tw.company.com:twu"], "smtproutes": []},
         ["."],
-        {TWU_DEFAULT: [TORECVM + ' -f"$SENDER" -r"$DEFAULT"@"$HOST"']},
+        {TWU_DEFAULT: [TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$DEFAULT"@"$HOST"']},
         id="5.1.2"),
     pytest.param(
         example("torecvm_users", teamware_domains=["company.com"], teamware_user_prefix="tw."),
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [], "smtproutes": []},
         ["+tw.:twu:503:503:/home/twu:-::", "."],
-        {TWU_DEFAULT: [TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
+        {TWU_DEFAULT: [TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
         id="5.1.3"),
     pytest.param(
         example("torecvm_users", teamware_domains=["company.com"], teamware_user_prefix="tw.",
                 teamware_rewrite_domain="tw.company.com"),
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [], "smtproutes": []},
         ["+tw.:twu:503:503:/home/twu:-::", "."],
-        {TWU_DEFAULT: [TORECVM + ' -f"$SENDER" -r"$DEFAULT"@tw.company.com']},
+        {TWU_DEFAULT: [TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$DEFAULT"@tw.company.com']},
         id="5.1.3-rewrite"),
     pytest.param(
         example("smtp_smtproutes", teamware_domains=["tw.company.com"]),
@@ -144,7 +145,7 @@ def test_preline_can_be_switched_off_and_report_option_is_used():
     table = routing.compute(example("torecvm_virtualdomains", teamware_domains=["tw.company.com"],
                                     teamware_preserve_return_path=False, teamware_torecvm_reports="F",
                                     teamware_root="/opt/to"), TWU, ALIAS)
-    assert table["dot_qmail"][0]["lines"][1] == '| /usr/bin/torecvm -d/opt/to/smtp -pF -f"$SENDER" -r"$DEFAULT"@"$HOST"'
+    assert table["dot_qmail"][0]["lines"][2] == '| /usr/bin/torecvm -d/opt/to/smtp -pF -f"$SENDER" -r"$DEFAULT"@"$HOST"'
 
 
 @pytest.mark.parametrize("variables, expected", [
