@@ -9,21 +9,17 @@ __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.teamware.qmail.plugins.module_utils import validators
+from ansible_collections.teamware.qmail.plugins.module_utils import relay, validators
 
 
 def relay_clients(clients, teamware_hosts=None, outgoing_relay="isp"):
     """clients: qmail_relay_clients; teamware_hosts: hostvars of the Teamware servers (a list of dicts)."""
     if outgoing_relay not in ("isp", "qmail"):
         raise AnsibleFilterError("teamware_outgoing_relay: %r is not one of isp, qmail" % (outgoing_relay,))
-    result = []
-    for client in clients or []:
-        try:
-            cleaned = validators.partial_ipv4(client)
-        except validators.InvalidValue as exc:
-            raise AnsibleFilterError("qmail_relay_clients: %s" % exc)
-        if cleaned not in result:
-            result.append(cleaned)
+    try:
+        result = [client.pattern for client in relay.relay_clients(clients or [], "qmail_relay_clients")]
+    except validators.ValidationError as exc:
+        raise AnsibleFilterError(exc.render())
     if outgoing_relay == "qmail":
         for host in teamware_hosts or []:
             address = host.get("teamware_host_address") or host.get("ansible_host")
