@@ -51,6 +51,40 @@ class FakeHost:
         if os.path.exists(self.log):
             os.unlink(self.log)
 
+    def site_variables(self, front_end="tcpserver", **extra):
+        """Everything site.yml needs to run against this tree: qmail, both front ends, the connector."""
+        etc = os.path.join(self.root, "etc")
+        teamware = os.path.join(self.root, "to")
+        for path in (etc, os.path.join(self.root, "service"), os.path.join(self.root, "supervise"), teamware,
+                     os.path.join(teamware, "smtp")):
+            if not os.path.isdir(path):
+                os.makedirs(path)
+        torecvm = os.path.join(self.root, "torecvm")
+        if not os.path.exists(torecvm):
+            self.stub(torecvm)
+        variables = self.variables(
+            qmail_smtp_front_end=front_end,
+            qmail_relay_clients=["127.", "192.0.2.10"],
+            teamware_root=teamware,
+            teamware_torecvm=torecvm,
+            # the front ends switch to these accounts; nobody/nogroup exist on every Debian host
+            ucspi_tcp_user="nobody", ucspi_tcp_group="nogroup", ucspi_tcp_log_user="nobody",
+            ucspi_tcp_manage_packages=False,
+            ucspi_tcp_rules_file=os.path.join(etc, "tcp.smtp"),
+            ucspi_tcp_rules_cdb=os.path.join(etc, "tcp.smtp.cdb"),
+            ucspi_tcp_service_dir=os.path.join(self.root, "service"),
+            ucspi_tcp_supervise_dir=os.path.join(self.root, "supervise"),
+            inetd_manage_packages=False,
+            inetd_user="nobody",
+            inetd_conf=os.path.join(etc, "inetd.conf"),
+            inetd_hosts_allow=os.path.join(etc, "hosts.allow"),
+            inetd_reload_method="none",
+            mime_connector_stop_command="%s stop" % os.path.join(self.root, "qmailctl"),
+            mime_connector_start_command="%s start" % os.path.join(self.root, "qmailctl"),
+        )
+        variables.update(extra)
+        return variables
+
     def variables(self, **extra):
         accounts = dict((name, {"uid": UID, "gid": GID, "home": self.alias if name == "alias" else self.qmail}) for name in QMAIL_USERS)
         accounts["twu"] = {"uid": UID, "gid": GID, "home": self.twu}

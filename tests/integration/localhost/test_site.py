@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""site.yml against localhost with every path under a temporary directory (no container, no qmail)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import shutil
+
+import pytest
+
+from .fake_host import FakeHost
+from .playbook_helpers import REPO, run_playbook, snapshot
+from .test_qmail_role import METHODS
+
+SITE = os.path.join(REPO, "site.yml")
+
+pytestmark = pytest.mark.skipif(not shutil.which("tcprules"), reason="needs tcprules (Debian package ucspi-tcp)")
+
+# Every method is covered by test_qmail_role.py; here each front end and both transports once.
+CASES = [("smtp_smtproutes", "tcpserver"), ("smtp_forward", "tcpserver"), ("torecvm_users", "inetd")]
+
+
+@pytest.fixture
+def host(tmp_path):
+    return FakeHost(tmp_path / "host")
+
+
+def site_variables(host, method, front_end="tcpserver", **extra):
+    return host.site_variables(front_end, teamware_integration_method=method, **dict(METHODS[method], **extra))
+
+
+def read(path):
+    with open(path) as handle:
+        return handle.read()
+
+
+@pytest.mark.parametrize("method, front_end", CASES)
+def test_site_configures_everything_and_a_second_run_changes_nothing(tmp_path, host, method, front_end):
+    first = run_playbook(SITE, tmp_path, site_variables(host, method, front_end))
+    assert first.returncode == 0, first.output
+    etc = os.path.join(host.root, "etc")
+    if front_end == "tcpserver":
+        rules = [line for line in read(os.path.join(etc, "tcp.smtp")).splitlines() if not line.startswith("#")]
+        assert rules == ['127.:allow,RELAYCLIENT=""',
+                                                                           '192.0.2.10:allow,RELAYCLIENT=""', ":allow"]
+        assert os.path.exists(os.path.join(etc, "tcp.smtp.cdb"))
+        assert os.path.islink(os.path.join(host.root, "service", "qmail-smtpd"))
+        assert not os.path.exists(os.path.join(etc, "inetd.conf")) or "qmail-smtpd" not in read(os.path.join(etc, "inetd.conf"))
+    else:
+        assert "tcp-env: 192.0.2.10: setenv = RELAYCLIENT" in read(os.path.join(etc, "hosts.allow"))
+        assert "tcp-env qmail-smtpd" in read(os.path.join(etc, "inetd.conf")).replace(host.qmail + "/bin/", "")
+        assert not os.path.lexists(os.path.join(host.root, "service", "qmail-smtpd"))
+    to_ini = read(os.path.join(host.root, "to", "to.ini"))
+    assert ("sendmail = 1" in to_ini) == method.startswith("torecvm")
+    assert "own_node" in read(os.path.join(host.root, "to", "tombsmtp.ini"))
+    host.clear_actions()
+    before = snapshot(host.root)
+    second = run_playbook(SITE, tmp_path, site_variables(host, method, front_end))
+    assert second.returncode == 0, second.output
+    assert second.changed() == 0, second.output
+    assert host.actions() == []
+    assert snapshot(host.root) == before
+
+
+def test_check_mode_on_a_fresh_tree_changes_nothing(tmp_path, host):
+    variables = site_variables(host, "smtp_alias")
+    before = snapshot(host.root)
+    result = run_playbook(SITE, tmp_path, variables, check=True, diff=True)
+    assert result.returncode == 0, result.output
+    assert result.changed() > 0
+    assert snapshot(host.root) == before
+    assert host.actions() == []
+
+
+@pytest.mark.parametrize("extra, variable", [
+    (dict(teamware_domains=["company.com"], teamware_routing="domain"), "teamware_domains"),
+    (dict(qmail_relay_clients=["10.0.0.0/8"]), "qmail_relay_clients"),
+    (dict(teamware_smtp_port=25, teamware_server_address="127.0.0.1"), "teamware_smtp_port"),
+    (dict(qmail_smtp_front_end="xinetd"), "qmail_smtp_front_end"),
+])
+def test_invalid_inventory_fails_before_any_file_changes(tmp_path, host, extra, variable):
+    before = snapshot(host.root)
+    result = run_playbook(SITE, tmp_path, site_variables(host, "smtp_alias", **extra))
+    assert result.returncode != 0
+    assert variable in result.output
+    assert snapshot(host.root) == before
+    assert host.actions() == []
