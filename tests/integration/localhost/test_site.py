@@ -82,8 +82,9 @@ def test_check_mode_on_a_fresh_tree_changes_nothing(tmp_path, host):
     (dict(qmail_smtp_front_end="xinetd"), "qmail_smtp_front_end"),
 ])
 def test_invalid_inventory_fails_before_any_file_changes(tmp_path, host, extra, variable):
+    variables = site_variables(host, "smtp_alias", **extra)
     before = snapshot(host.root)
-    result = run_playbook(SITE, tmp_path, site_variables(host, "smtp_alias", **extra))
+    result = run_playbook(SITE, tmp_path, variables)
     assert result.returncode != 0
     assert variable in result.output
     assert snapshot(host.root) == before
