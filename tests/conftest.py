@@ -1,12 +1,30 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Say loudly how many tests were skipped for lack of a real qmail installation."""
+"""Shared by all tests: the collection on sys.path, and a loud count of tests skipped for lack of a real qmail."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import sys
+
 from .qmail_installation import SKIP_PREFIX
+
+# Make the repository importable as ansible_collections.teamware.qmail (the repository root
+# is the collection root); `make unit` sets PYTHONPATH itself, a plain `pytest tests` uses this.
+try:
+    import ansible_collections.teamware.qmail  # noqa: F401  pylint: disable=unused-import
+except ImportError:
+    REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ROOT = os.path.join(REPO, "build", "collections-root")
+    LINK = os.path.join(ROOT, "ansible_collections", "teamware", "qmail")
+    if not os.path.lexists(LINK):
+        os.makedirs(os.path.dirname(LINK), exist_ok=True)
+        os.symlink(REPO, LINK)
+    sys.path.insert(0, ROOT)
+    for name in [m for m in sys.modules if m == "ansible_collections" or m.startswith("ansible_collections.")]:
+        del sys.modules[name]
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -22,6 +22,8 @@ description:
     C(virtualdomains) and C(smtproutes) are removed when they would be empty.
   - C(.qmail) files written by this module carry a marker line; marked files that the current method no
     longer needs are removed (see O(remove_stale)), so switching methods leaves nothing of the old one.
+  - It also installs the safe C(qmail-remote) wrapper at O(qmail_delivery_wrapper), and checks first that qmail is installed
+    (C(bin/qmail-send), O(qmail_required_users), O(qmail_required_groups)).
   - The module does not signal qmail. It returns what must happen (RV(actions)) so that a role can run
     C(qmail-newu) or send C(qmail-send) a HUP.
   - Options named C(teamware_*) and C(qmail_*) are the inventory variables of the same name.
@@ -134,9 +136,21 @@ options:
     elements: dict
     default: []
   qmail_delivery_wrapper:
-    description: The collection's safe wrapper around C(qmail-remote) used in C(.qmail) pipes (installed by the qmail role).
+    description:
+      - Where the module installs the collection's safe wrapper around C(qmail-remote) (mode 0755), which the C(.qmail) pipes
+        of the SMTP methods call. It turns qmail-remote's reports into the exit codes qmail-local understands.
     type: path
     default: /usr/local/bin/teamware-qmail-remote
+  qmail_required_users:
+    description: qmail's accounts (INSTALL.ids); the module fails, before any change, when one of them is missing.
+    type: list
+    elements: str
+    default: [alias, qmaild, qmaill, qmailp, qmailq, qmailr, qmails]
+  qmail_required_groups:
+    description: qmail's groups; the module fails, before any change, when one of them is missing.
+    type: list
+    elements: str
+    default: [qmail, nofiles]
   qmail_accounts:
     description:
       - Accounts to use instead of looking them up in the passwd database, as a mapping from the user name to C(uid), C(gid)
@@ -222,7 +236,7 @@ changes:
   elements: dict
   sample: [{"path": "/var/qmail/control/smtproutes", "kind": "smtproutes", "action": "write", "reasons": ["content"]}]
 changed_kinds:
-  description: The kinds of file that changed, among rcpthosts, locals, virtualdomains, smtproutes, users_assign, dot_qmail.
+  description: The kinds of file that changed, among rcpthosts, locals, virtualdomains, smtproutes, users_assign, dot_qmail, delivery_wrapper.
   returned: always
   type: list
   elements: str
@@ -244,11 +258,13 @@ actions:
       type: bool
 """
 
+import grp
 import os
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.teamware.qmail.plugins.module_utils import delivery_wrapper
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
@@ -287,8 +303,8 @@ def marked_dot_qmail_files(home):
     return found
 
 
-def desired_files(table, qmail_dir):
-    """FileState for every file the table owns."""
+def desired_files(table, qmail_dir, wrapper_path):
+    """FileState for every file the table owns, and the delivery wrapper."""
     header = [routing.MANAGED_MARKER, "# Method: %s (%s)" % (table["method"], table["section"])]
     states = []
     for name in ("rcpthosts", "locals", "virtualdomains", "smtproutes"):
@@ -303,7 +319,31 @@ def desired_files(table, qmail_dir):
     for entry in table["dot_qmail"]:
         states.append(files.FileState(entry["path"], files.render_lines(entry["lines"]), entry["uid"], entry["gid"],
                                       int(entry["mode"], 8), kind="dot_qmail"))
+    root = 0 if os.geteuid() == 0 else None
+    states.append(files.FileState(wrapper_path, delivery_wrapper.render(qmail_dir), root, root, 0o755, kind="delivery_wrapper"))
     return states
+
+
+def missing_installation(qmail_dir, users, groups, overrides):
+    """What of qmail's installation is missing, as readable phrases."""
+    missing = []
+    if not os.path.isfile(os.path.join(qmail_dir, "bin", "qmail-send")):
+        missing.append("%s/bin/qmail-send is missing" % qmail_dir)
+    for needed in ("control", "users"):
+        if not os.path.isdir(os.path.join(qmail_dir, needed)):
+            missing.append("%s/%s is missing" % (qmail_dir, needed))
+    absent = [name for name in users if name not in overrides and lookup_account(name, {}) is None]
+    if absent:
+        missing.append("missing users: %s" % ", ".join(absent))
+    absent = []
+    for name in groups:
+        try:
+            grp.getgrnam(name)
+        except KeyError:
+            absent.append(name)
+    if absent:
+        missing.append("missing groups: %s" % ", ".join(absent))
+    return missing
 
 
 def users_cdb_outdated(qmail_dir):
@@ -336,6 +376,8 @@ def main():
         qmail_aliases=dict(type="dict", default={}),
         qmail_extra_smtproutes=dict(type="list", elements="dict", default=[]),
         qmail_delivery_wrapper=dict(type="path", default="/usr/local/bin/teamware-qmail-remote"),
+        qmail_required_users=dict(type="list", elements="str", default=list(routing.QMAIL_SYSTEM_USERS)),
+        qmail_required_groups=dict(type="list", elements="str", default=["qmail", "nofiles"]),
         qmail_accounts=dict(type="dict", default={}),
         remove_stale=dict(type="bool", default=True),
     )
@@ -343,9 +385,9 @@ def main():
     params = module.params
     qmail_dir = params["qmail_dir"]
 
-    for needed in ("control", "users"):
-        if not os.path.isdir(os.path.join(qmail_dir, needed)):
-            module.fail_json(msg="qmail_dir: %s has no %s directory; is qmail installed there?" % (qmail_dir, needed))
+    missing = missing_installation(qmail_dir, params["qmail_required_users"], params["qmail_required_groups"], params["qmail_accounts"])
+    if missing:
+        module.fail_json(msg="qmail_dir: qmail is not installed as the collection expects, nothing changed: %s" % "; ".join(missing))
 
     settings = dict((name, params[name]) for name in SETTING_OPTIONS)
     if not settings["qmail_me"]:
@@ -371,7 +413,7 @@ def main():
                          problems=[{"variable": var, "reason": reason} for var, reason in exc.problems])
     table = routing.build_routing_table(settings_obj).as_dict()
 
-    states = desired_files(table, qmail_dir)
+    states = desired_files(table, qmail_dir, params["qmail_delivery_wrapper"])
     wanted = set(state.path for state in states)
     homes = set([alias_account.home])
     if routing_account is not None and routing_account.home:

@@ -18,13 +18,12 @@ import socketserver
 import subprocess
 import threading
 
-import jinja2
 import pytest
+
+from ansible_collections.teamware.qmail.plugins.module_utils import delivery_wrapper
 
 from ..qmail_installation import require_qmail
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TEMPLATE = os.path.join(REPO, "roles", "qmail", "templates", "teamware-qmail-remote.j2")
 MESSAGE = b"From: a@example.test\nTo: b@example.test\nSubject: wrapper test\n\nhello\n"
 
 # What notqmail 1.09's qmail-remote printed in each case (exit status always 0).
@@ -40,9 +39,7 @@ RECORDED = {
 
 
 def render_wrapper(directory, qmail_dir):
-    with open(TEMPLATE) as handle:
-        text = jinja2.Template(handle.read(), keep_trailing_newline=True).render(
-            qmail_dir=qmail_dir, ansible_managed="rendered by the tests")
+    text = delivery_wrapper.render(qmail_dir)
     path = os.path.join(str(directory), "teamware-qmail-remote")
     with open(path, "w") as handle:
         handle.write(text)

@@ -91,6 +91,8 @@ class FakeHost:
         variables = {
             "qmail_dir": self.qmail,
             "qmail_accounts": accounts,
+            # a real qmail's groups need not exist on the test machine
+            "qmail_required_groups": [],
             "qmail_manage_routing_user": False,
             "qmail_delivery_wrapper": os.path.join(self.root, "teamware-qmail-remote"),
             "qmail_service_manager": "init",

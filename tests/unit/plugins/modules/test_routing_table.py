@@ -40,9 +40,11 @@ class Tree:
         self.qmail = os.path.join(self.root, "var", "qmail")
         self.alias = os.path.join(self.qmail, "alias")
         self.twu = os.path.join(self.root, "home", "twu")
-        for path in (os.path.join(self.qmail, "control"), os.path.join(self.qmail, "users"), self.alias, self.twu):
+        for path in (os.path.join(self.qmail, "control"), os.path.join(self.qmail, "users"), os.path.join(self.qmail, "bin"),
+                     self.alias, self.twu):
             os.makedirs(path)
         self.write("control/me", "mail.company.com\n")
+        self.write("bin/qmail-send", "")
 
     def path(self, relative):
         return os.path.join(self.qmail, relative)
@@ -74,8 +76,12 @@ class Tree:
             teamware_server_address="127.0.0.1",
             teamware_smtp_port=2025,
             qmail_aliases={"root": ["admin@company.com"], "postmaster": ["admin@company.com"]},
-            qmail_accounts={"alias": {"uid": UID, "gid": GID, "home": self.alias},
-                            "twu": {"uid": UID, "gid": GID, "home": self.twu}},
+            qmail_accounts=dict([(name, {"uid": UID, "gid": GID, "home": self.qmail}) for name in routing.QMAIL_SYSTEM_USERS]
+                                + [("alias", {"uid": UID, "gid": GID, "home": self.alias}),
+                                   ("twu", {"uid": UID, "gid": GID, "home": self.twu})]),
+            # the groups of a real qmail need not exist on the test machine
+            qmail_required_groups=[],
+            qmail_delivery_wrapper=os.path.join(self.root, "teamware-qmail-remote"),
         )
         args.update(METHOD_SETTINGS[method])
         args.update(extra)
@@ -109,7 +115,10 @@ def test_writes_every_file_of_the_method(tree, capsys):
         assert handle.read().splitlines()[2].startswith("| %s/bin/preline -f /usr/bin/torecvm" % tree.qmail)
     assert os.path.exists(os.path.join(tree.alias, ".qmail-root"))
     assert result["actions"] == {"hup_qmail_send": True, "rebuild_users_cdb": True}
-    assert set(result["changed_kinds"]) == {"rcpthosts", "locals", "users_assign", "dot_qmail"}
+    assert set(result["changed_kinds"]) == {"rcpthosts", "locals", "users_assign", "dot_qmail", "delivery_wrapper"}
+    with open(os.path.join(tree.root, "teamware-qmail-remote")) as handle:
+        assert "qmail_remote=%s/bin/qmail-remote" % tree.qmail in handle.read()
+    assert stat.S_IMODE(os.stat(os.path.join(tree.root, "teamware-qmail-remote")).st_mode) == 0o755
 
 
 @pytest.mark.parametrize("method", sorted(METHOD_SETTINGS))
@@ -146,8 +155,11 @@ def test_invalid_input_fails_before_anything_changes(tree, capsys):
 
 
 def test_missing_qmail_is_reported(tmp_path, capsys):
-    result = run(capsys, dict(qmail_dir=str(tmp_path / "nowhere"), qmail_local_domains=["company.com"]))
-    assert result["failed"] is True and "qmail_dir" in result["msg"]
+    result = run(capsys, dict(qmail_dir=str(tmp_path / "nowhere"), qmail_local_domains=["company.com"],
+                              qmail_required_users=["no-such-user-here"], qmail_required_groups=["no-such-group-here"]))
+    assert result["failed"] is True
+    for fragment in ("qmail_dir", "bin/qmail-send is missing", "no-such-user-here", "no-such-group-here"):
+        assert fragment in result["msg"]
 
 
 def test_me_is_read_from_the_host(tree, capsys):

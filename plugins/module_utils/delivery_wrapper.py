@@ -1,6 +1,22 @@
-#!/bin/sh
+# -*- coding: utf-8 -*-
+# Copyright: teamware.qmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The delivery wrapper that .qmail pipes use instead of a bare qmail-remote.
+
+qmail-remote always exits 0; this sh script turns its reports into the exit codes
+qmail-local understands (0 delivered, 100 bounce, 111 retry).  routing_table writes
+it to qmail_delivery_wrapper together with the routing files.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import shlex
+
+SCRIPT = r"""#!/bin/sh
 # teamware-qmail-remote: deliver a message by SMTP from a .qmail pipe without losing it.
-# {{ ansible_managed }}
+# Installed by teamware.qmail (routing_table): changes made here are overwritten.
 #
 # qmail-remote always exits 0 and writes its verdict to stdout as NUL-terminated
 # reports.  Piped to directly from a .qmail file (as the Teamware integration
@@ -18,7 +34,7 @@
 #   | /usr/local/bin/teamware-qmail-remote HOST "$SENDER" "$RECIPIENT"
 # HOST goes through control/smtproutes like any remote host.
 
-qmail_remote='{{ qmail_dir }}/bin/qmail-remote'
+qmail_remote='@QMAIL_DIR@/bin/qmail-remote'
 
 if [ "$#" -lt 3 ]; then
   echo "teamware-qmail-remote: usage: HOST SENDER RECIPIENT...; check the .qmail line. (#4.3.5)"
@@ -60,3 +76,9 @@ if [ "$delivered" = 1 ]; then
 fi
 echo "teamware-qmail-remote: qmail-remote gave no verdict. (#4.3.0)"
 exit 111
+"""
+
+
+def render(qmail_dir):
+    """The wrapper for a qmail installed in qmail_dir (a validated absolute path)."""
+    return SCRIPT.replace("'@QMAIL_DIR@/bin/qmail-remote'", shlex.quote(qmail_dir + "/bin/qmail-remote"))

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A no-op re-run of site.yml on a configured host, side by side with a one-task play on the same host.
+
+Run: make bench-site  (or: .venv-py311/bin/python benchmarks/bench_site_noop.py [--rounds 5] [--method smtp_smtproutes])
+
+The host is the temporary tree the localhost tests use (no container, no qmail).  After one
+configuring run, the two playbooks run alternately so that both see the same machine load;
+the medians and their ratio are printed.  Goal: the no-op site.yml takes at most 3 times as
+long as the one-task play.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, REPO)
+
+from tests.integration.localhost.fake_host import FakeHost  # noqa: E402  pylint: disable=wrong-import-position
+from tests.integration.localhost.playbook_helpers import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
+from tests.integration.localhost.test_qmail_role import METHODS  # noqa: E402  pylint: disable=wrong-import-position
+
+ONE_TASK = """---
+- name: One task on the same host
+  hosts: qmail_hosts
+  gather_facts: false
+  tasks:
+    - name: Look at qmail's control directory
+      ansible.builtin.stat:
+        path: "{{ qmail_dir }}/control"
+"""
+
+
+def timed(playbook, tmp, variables):
+    start = time.perf_counter()
+    result = run_playbook(playbook, tmp, variables)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit("%s failed:\n%s" % (playbook, result.output[-3000:]))
+    return elapsed, result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--method", default="smtp_smtproutes", choices=sorted(METHODS))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        host = FakeHost(os.path.join(tmp, "host"))
+        variables = host.site_variables("tcpserver", teamware_integration_method=args.method, **METHODS[args.method])
+        one_task = os.path.join(tmp, "one-task.yml")
+        with open(one_task, "w") as handle:
+            handle.write(ONE_TASK)
+        site = os.path.join(REPO, "site.yml")
+        timed(site, tmp, variables)
+        site_times, one_times = [], []
+        for _ in range(args.rounds):
+            seconds, result = timed(site, tmp, variables)
+            if result.changed() != 0:
+                raise SystemExit("site.yml changed something on a configured host:\n" + result.output[-3000:])
+            site_times.append(seconds)
+            one_times.append(timed(one_task, tmp, variables)[0])
+    site_median = statistics.median(site_times)
+    one_median = statistics.median(one_times)
+    ratio = site_median / one_median
+    print("| playbook | median s | runs |")
+    print("|---|---:|---|")
+    print("| site.yml, no-op (%s) | %.2f | %s |" % (args.method, site_median, " ".join("%.2f" % t for t in site_times)))
+    print("| one-task play | %.2f | %s |" % (one_median, " ".join("%.2f" % t for t in one_times)))
+    print("\nratio %.2f (goal <= 3.0)" % ratio)
+    return 0 if ratio <= 3.0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

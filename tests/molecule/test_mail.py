@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Mail through a configured lab, by real SMTP: Teamware users, local users, aliases, bounces, relaying,
+and Teamware Office being down (the mail waits in qmail's queue and is delivered when it is back)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from lab import wait_until
+
+
+def applies(scenario):
+    return not scenario.probe
+
+
+def test_mail_for_a_teamware_user_reaches_teamware_office(scenario, lab):
+    subject = lab.send(scenario.rcpt("anna"), mail_from="sender@example.org")
+    message = lab.wait_teamware_message(subject)
+    assert message["recipients"] == [scenario.envelope("anna")]
+    assert message["teamware_addresses"] == [scenario.teamware_address("anna")]
+    assert message["sender"] == "sender@example.org"
+    assert message["via"] == scenario.transport
+    if scenario.transport == "torecvm":
+        # preline puts Return-Path on the message (teamware_preserve_return_path, the collection's default)
+        assert message["return_path"] == "<sender@example.org>"
+    assert not lab.maildir_has("john", subject)
+    lab.wait_queue_empty()
+
+
+def test_mail_for_a_local_user_lands_in_the_maildir(scenario, lab):
+    subject = lab.send("john@company.com")
+    lab.wait_maildir("john", subject)
+    lab.wait_queue_empty()
+    assert not lab.teamware_has(subject)
+
+
+def test_root_is_aliased_to_the_local_sysadm(scenario, lab):
+    subject = lab.send("root@company.com")
+    lab.wait_maildir("sysadm", subject)
+
+
+@pytest.mark.parametrize("alias", ["postmaster", "webmaster"])
+def test_aliases_go_to_the_teamware_admin(scenario, lab, alias):
+    subject = lab.send("%s@company.com" % alias)
+    message = lab.wait_teamware_message(subject)
+    assert message["recipients"] == [scenario.envelope("admin")]
+    assert message["teamware_addresses"] == [scenario.teamware_address("admin")]
+
+
+def test_a_bounce_with_the_empty_sender_passes_through(scenario, lab):
+    subject = lab.send(scenario.rcpt("bert"), mail_from="<>")
+    message = lab.wait_teamware_message(subject)
+    assert message["sender"] == ""
+    assert message["recipients"] == [scenario.envelope("bert")]
+
+
+def test_the_stranger_cannot_relay(scenario, lab):
+    rc, codes, transcript = lab.swaks(scenario.stranger, "someone@example.net", scenario.address_of(scenario.qmail),
+                                      quit_after="RCPT")
+    assert codes.get("RCPT") == "553", transcript
+    assert "allowed rcpthosts" in transcript
+
+
+def test_the_stranger_may_send_to_teamware_and_local_users(scenario, lab):
+    for to in (scenario.rcpt("anna"), "john@company.com"):
+        rc, codes, transcript = lab.swaks(scenario.stranger, to, scenario.address_of(scenario.qmail), quit_after="RCPT")
+        assert codes.get("RCPT") == "250", transcript
+
+
+def test_the_client_may_relay(scenario, lab):
+    rc, codes, transcript = lab.swaks(scenario.client, "someone@example.net", scenario.address_of(scenario.qmail),
+                                      quit_after="RCPT")
+    assert codes.get("RCPT") == "250", transcript
+
+
+def test_exactly_the_chosen_front_end_serves_smtp(scenario, lab):
+    inetd_conf = lab.read_file(scenario.qmail, "/etc/inetd.conf") or ""
+    smtp_lines = [line for line in inetd_conf.splitlines() if line.split()[:1] in (["smtp"], ["25"])]
+    tcpserver = lab.run(scenario.qmail, "svok /service/qmail-smtpd").rc == 0
+    if scenario.front_end == "inetd":
+        assert len(smtp_lines) == 1 and "/usr/sbin/tcpd" in smtp_lines[0], inetd_conf
+        assert not tcpserver
+        assert "tcp-env: %s.30: setenv = RELAYCLIENT" % scenario.vars["lab_net"] in (lab.read_file(scenario.qmail, "/etc/hosts.allow") or "")
+    else:
+        assert smtp_lines == [], inetd_conf
+        assert tcpserver
+
+
+def test_mail_waits_while_teamware_office_is_down(scenario, lab):
+    """Teamware Office stopped: qmail defers (nothing lost); back up and ALRM to qmail-send: delivered."""
+    lab = lab
+    lab.wait_queue_empty()
+    deferrals = lab.deferrals()
+    lab.stop_teamware()
+    try:
+        subject = lab.send(scenario.rcpt("carl"), mail_from="patient@example.org")
+        wait_until(lambda: lab.deferrals() > deferrals, 60, "qmail-send to log a deferral")
+        assert lab.queue()[0] >= 1, "the message must wait in qmail's queue"
+        assert not lab.teamware_has(subject)
+    finally:
+        lab.start_teamware()
+    lab.check(scenario.qmail, "svc -a /service/qmail-send")
+    message = lab.wait_teamware_message(subject, timeout=60)
+    assert message["recipients"] == [scenario.envelope("carl")]
+    assert message["sender"] == "patient@example.org"
+    lab.wait_queue_empty()
+    sent_to = [m for m in lab.teamware_messages() if m.get("subject") == subject]
+    assert len(sent_to) == 1, "delivered exactly once"
