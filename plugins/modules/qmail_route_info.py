@@ -129,10 +129,9 @@ options:
     description: How many forwarding hops are followed before the module gives up on an address.
     type: int
     default: 10
-requirements:
-  - A cdb library on the managed host to read C(users/cdb) (and C(control/morercpthosts.cdb)) when they exist,
-    either C(pure-cdb) (C(import cdblib)) or Debian's C(python3-cdb) (C(import cdb)).
 notes:
+  - C(users/cdb) and C(control/morercpthosts.cdb) are read with C(pure-cdb) (C(import cdblib)) or C(python-cdb)
+    (C(import cdb)) when the managed host has one, else with the collection's own pure-Python reader.
   - The module reads files as the user it runs as; run it with C(become) so that homes and C(.qmail) files are
     readable.
   - Programs in pipes are not run. Besides the guard lines of M(teamware.qmail.routing_table), C(torecvm),
@@ -312,7 +311,7 @@ config:
       description: Whether users/cdb exists.
       type: bool
     cdb_library:
-      description: The cdb library used (V(cdblib), V(cdb)) or null.
+      description: The cdb library used (V(cdblib), V(cdb) or V(teamware.qmail cdb_reader)).
       type: str
 config_warnings:
   description: Warnings about the whole configuration (also shown as Ansible warnings).
@@ -329,13 +328,12 @@ notes:
 import os
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.teamware.qmail.plugins.module_utils import route_check
+from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader, route_check
 
 CDB_LIBRARY = None
 CDB_LIBRARY_NAME = None
-CDB_IMPORT_ERROR = None
 try:
     import cdblib
     CDB_LIBRARY, CDB_LIBRARY_NAME = cdblib, "cdblib"
@@ -344,7 +342,8 @@ except ImportError:
         import cdb
         CDB_LIBRARY, CDB_LIBRARY_NAME = cdb, "cdb"
     except ImportError:
-        CDB_IMPORT_ERROR = traceback.format_exc()
+        # the collection's own pure-Python reader (same interface as cdblib)
+        CDB_LIBRARY, CDB_LIBRARY_NAME = cdb_reader, "teamware.qmail cdb_reader"
 
 
 def main():
@@ -371,12 +370,6 @@ def main():
         module.fail_json(msg="qmail_dir: %s has no control directory; is qmail installed there?" % qmail_dir)
     if params["max_forward_depth"] < 1:
         module.fail_json(msg="max_forward_depth must be at least 1")
-    needs_cdb = [path for path in (os.path.join(qmail_dir, "users", "cdb"), os.path.join(qmail_dir, "control", "morercpthosts.cdb"))
-                 if os.path.exists(path)]
-    if needs_cdb and CDB_LIBRARY is None:
-        module.fail_json(msg="%s exists; to read it: %s" % (" and ".join(needs_cdb), missing_required_lib(
-            "pure-cdb (import cdblib) or python3-cdb (import cdb)")), exception=CDB_IMPORT_ERROR)
-
     view = route_check.HostView(qmail_dir, params["passwd_file"], route_check.make_cdb_opener(CDB_LIBRARY))
     options = route_check.Options(
         sender=params["sender"],

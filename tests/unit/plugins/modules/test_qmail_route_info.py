@@ -14,6 +14,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader
 from ansible_collections.teamware.qmail.plugins.modules import qmail_route_info
 
 from ..module_utils.test_route_check import Tree, method_tree
@@ -129,18 +130,15 @@ def test_fails_without_control_directory(capsys, tmp_path):
     assert "has no control directory" in result["msg"]
 
 
-def test_missing_cdb_library(capsys, tree, monkeypatch):
+def test_without_a_cdb_library_the_builtin_reader_is_used(capsys, tree, monkeypatch):
     method_tree(tree, "smtp_users", teamware_domains=["company.com"], teamware_user_prefix="tw.")
-    monkeypatch.setattr(qmail_route_info, "CDB_LIBRARY", None)
-    monkeypatch.setattr(qmail_route_info, "CDB_LIBRARY_NAME", None)
-    result = run_module(capsys, base_args(tree, addresses=["tw.john@company.com"]))
-    assert result["failed"] is True
-    assert "pure-cdb" in result["msg"] and "users/cdb" in result["msg"]
-    os.unlink(os.path.join(tree.qmail, "users", "cdb"))
-    result = run_module(capsys, base_args(tree, addresses=["tw.john@company.com"]))
-    assert result["rc"] == 0
-    assert any("users/cdb does not exist" in w for w in result["warnings"])
-    assert result["config"]["cdb_library"] is None
+    with_library = run_module(capsys, base_args(tree, addresses=["tw.john@company.com"]))
+    monkeypatch.setattr(qmail_route_info, "CDB_LIBRARY", cdb_reader)
+    monkeypatch.setattr(qmail_route_info, "CDB_LIBRARY_NAME", "teamware.qmail cdb_reader")
+    builtin = run_module(capsys, base_args(tree, addresses=["tw.john@company.com"]))
+    assert builtin["config"]["cdb_library"] == "teamware.qmail cdb_reader"
+    assert builtin["routes"] == with_library["routes"]
+    assert builtin["summary"] == with_library["summary"]
 
 
 def test_forward_chain_and_teamware_servers(capsys, tree):

@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: teamware.qmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A read-only cdb ("constant database", D. J. Bernstein) reader in pure Python.
+
+qmail keeps users/cdb and control/morercpthosts.cdb in this format.  The route
+checks prefer an installed library (pure-cdb's ``cdblib``, Debian's ``cdb``); this
+reader, with the same ``Reader(data).get(key)`` interface as ``cdblib``, lets them
+work on hosts that have neither.  Format: 256 (position, slot count) pairs, then the
+records (key length, data length, key, data), then 256 hash tables of (hash,
+position) slots; all numbers are little-endian 32-bit.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import struct
+
+_PAIR = struct.Struct("<LL")
+
+
+def cdb_hash(key):
+    value = 5381
+    for byte in bytearray(key):
+        value = (((value << 5) + value) & 0xFFFFFFFF) ^ byte
+    return value
+
+
+class Reader:
+    """Look keys up in the bytes of a cdb file."""
+
+    def __init__(self, data):
+        if len(data) < 2048:
+            raise ValueError("not a cdb file: %d bytes, shorter than its 2048-byte header" % len(data))
+        self.data = data
+
+    def _pair(self, offset):
+        if offset + 8 > len(self.data):
+            raise ValueError("truncated cdb file")
+        return _PAIR.unpack_from(self.data, offset)
+
+    def gets(self, key):
+        """Every value stored under key, in file order."""
+        key = bytes(key)
+        hashed = cdb_hash(key)
+        table, slots = self._pair((hashed & 0xFF) * 8)
+        if not slots:
+            return
+        slot = (hashed >> 8) % slots
+        for _ in range(slots):
+            slot_hash, position = self._pair(table + slot * 8)
+            if position == 0:
+                return
+            if slot_hash == hashed:
+                key_length, data_length = self._pair(position)
+                start = position + 8
+                if self.data[start:start + key_length] == key:
+                    yield self.data[start + key_length:start + key_length + data_length]
+            slot = (slot + 1) % slots
+
+    def get(self, key, default=None):
+        """The first value stored under key, or default."""
+        for value in self.gets(key):
+            return value
+        return default
