@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The deploy check (playbooks/route_check.yml, the last play of site.yml) against localhost on a temporary tree."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import shutil
+import sys
+
+import pytest
+
+from .fake_host import GID, UID, FakeHost
+from .playbook_helpers import REPO, run_playbook, snapshot
+from .test_qmail_role import METHODS
+
+SITE = os.path.join(REPO, "site.yml")
+ROUTE_CHECK = os.path.join(REPO, "playbooks", "route_check.yml")
+
+pytestmark = [
+    pytest.mark.skipif(not shutil.which("tcprules"), reason="needs tcprules (Debian package ucspi-tcp)"),
+    pytest.mark.skipif(sys.version_info < (3,), reason="Python 3"),
+]
+pytest.importorskip("cdblib", reason="pure-cdb is needed to compile users/cdb (pip install pure-cdb)")
+
+# qmail-newu for the fake tree: compiles users/assign into users/cdb as qmail-newu.c does, so that
+# qmail_route_info reads the users/cdb qmail would read (the FakeHost stub only touches it).
+QMAIL_NEWU = r'''#!{python}
+import os
+import cdblib
+
+qmail = {qmail!r}
+with open({log!r}, "a") as handle:
+    handle.write("qmail-newu\n")
+records, wildchars = [], b""
+with open(os.path.join(qmail, "users", "assign"), "rb") as handle:
+    for line in handle.read().split(b"\n"):
+        if not line or line.startswith(b"."):
+            break
+        colon = line.index(b":")
+        key = b"!" + line[1:colon].lower()
+        if line[:1] == b"+":
+            if colon >= 2 and line[colon - 1:colon] not in wildchars:
+                wildchars += line[colon - 1:colon]
+        else:
+            key += b"\0"
+        records.append((key, b"\0".join(line[colon + 1:].split(b":")[:6])))
+records.append((b"", wildchars))
+with open(os.path.join(qmail, "users", "cdb.tmp"), "wb") as handle:
+    writer = cdblib.Writer(handle)
+    for key, value in records:
+        writer.put(key, value)
+    writer.finalize()
+os.rename(os.path.join(qmail, "users", "cdb.tmp"), os.path.join(qmail, "users", "cdb"))
+'''
+
+RIGHT = {
+    "tw.john@company.com": "teamware_torecvm",
+    "root@company.com": "forward:admin@company.com",
+    "johnw@company.com": "mailbox:johnw",
+    "someone@example.org": "remote",
+}
+WRONG = dict(RIGHT, **{
+    "tw.john@company.com": "mailbox:twu",
+    "johnw@company.com": "teamware",
+})
+
+
+@pytest.fixture
+def host(tmp_path):
+    """torecvm_users on a fake tree with a real users/cdb, a Linux user johnw and the alias user in passwd."""
+    host = FakeHost(tmp_path / "host")
+    path = os.path.join(host.qmail, "bin", "qmail-newu")
+    host.write(path, QMAIL_NEWU.format(python=sys.executable, qmail=host.qmail, log=host.log))
+    os.chmod(path, 0o755)
+    host.stub(os.path.join(host.qmail, "bin", "preline"))
+    johnw = os.path.join(host.root, "home", "johnw")
+    os.makedirs(johnw)
+    for home in (johnw, host.alias, host.twu):
+        if os.getuid() == 0:
+            os.chown(home, UID, GID)
+    with open("/etc/passwd") as handle:
+        passwd = [line for line in handle.read().splitlines() if not line.startswith(("alias:", "johnw:", "twu:"))]
+    passwd += ["alias:x:%d:%d::%s:/usr/sbin/nologin" % (UID, GID, host.alias),
+               "twu:x:%d:%d::%s:/usr/sbin/nologin" % (UID, GID, host.twu),
+               "johnw:x:%d:%d::%s:/bin/sh" % (UID, GID, johnw)]
+    host.passwd = os.path.join(host.root, "passwd")
+    host.write(host.passwd, "\n".join(passwd) + "\n")
+    return host
+
+
+def site_variables(host, **extra):
+    method = "torecvm_users"
+    return host.site_variables("tcpserver", teamware_integration_method=method, teamware_route_check_passwd_file=host.passwd,
+                               **dict(METHODS[method], **extra))
+
+
+def test_site_asserts_the_expected_routes_and_shows_the_summary(tmp_path, host):
+    site = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=RIGHT))
+    assert site.returncode == 0, site.output
+    assert "All 4 expected routes are right" in site.output
+    assert "tw.john@company.com -> Teamware Office by torecvm" in site.output
+    assert "johnw@company.com -> maildir" in site.output
+
+    before = snapshot(host.root)
+    wrong = run_playbook(ROUTE_CHECK, tmp_path, site_variables(host, teamware_expected_routes=WRONG))
+    assert wrong.returncode != 0
+    assert wrong.changed() == 0
+    assert "tw.john@company.com: expected mailbox:twu, got teamware_torecvm" in wrong.output
+    assert "johnw@company.com: expected teamware, got mailbox:johnw" in wrong.output
+    assert "someone@example.org: expected" not in wrong.output
+    assert "root@company.com: expected" not in wrong.output
+
+    off = run_playbook(ROUTE_CHECK, tmp_path, site_variables(host, teamware_expected_routes=WRONG, teamware_route_check=False))
+    assert off.returncode == 0, off.output
+    assert "Ask qmail where the addresses go" not in off.output
+
+    sample = run_playbook(ROUTE_CHECK, tmp_path, site_variables(host), check=True)
+    assert sample.returncode == 0, sample.output
+    assert sample.changed() == 0
+    for address in ("root@company.com ->", "postmaster@company.com ->", "tw.john@company.com ->"):
+        assert address in sample.output
+    assert "expected routes are right" not in sample.output
+    assert snapshot(host.root) == before
+
+
+def test_check_mode_on_a_fresh_tree_does_not_assert(tmp_path, host):
+    variables = site_variables(host, teamware_expected_routes=WRONG)
+    before = snapshot(host.root)
+    result = run_playbook(SITE, tmp_path, variables, check=True)
+    assert result.returncode == 0, result.output
+    assert "teamware_expected_routes is not asserted" in result.output
+    assert "expected mailbox:twu" not in result.output
+    assert snapshot(host.root) == before
