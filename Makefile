@@ -1,0 +1,72 @@
+# Developer / CI entry points for the teamware.qmail collection.
+# Two toolchains are tested: ansible-core 2.19 on Python 3.11 and 2.21 on Python 3.12
+# (requirements/py311.txt, requirements/py312.txt). See scripts/README.md.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# toolchains for venv/unit/sanity/integration
+PYVERS ?= 3.11 3.12
+# toolchains ansible-lint runs under
+LINT_PYVERS ?= 3.11 3.12
+# toolchains the pytest-based integration tests run under (tests/integration/run.sh ignores it)
+INTEGRATION_PYVERS ?= $(PYVERS)
+# toolchain molecule runs under
+MOLECULE_PYVER ?= 3.12
+# extra pytest arguments, e.g. make unit PYTEST_ARGS='-k routing -x'
+PYTEST_ARGS ?=
+# extra ansible-test arguments, e.g. make sanity SANITY_ARGS='--test pylint'
+SANITY_ARGS ?=
+# 0: skip the compile/import run on the other installed Pythons
+SANITY_COMPAT ?= 1
+export SANITY_ARGS SANITY_COMPAT
+
+TEST_STAGES := venv unit sanity lint integration molecule
+
+# (no .PHONY for the pattern targets venv-% unit-% sanity-%: make skips implicit
+# rule search for phony targets; there are no files by those names anyway)
+.PHONY: help venv unit sanity lint integration molecule test clean distclean
+
+help:
+	@echo "make venv         create/refresh .venv-py311 and .venv-py312 (+ dependency collections)"
+	@echo "make unit         pytest tests/unit and tests/simulator under both toolchains"
+	@echo "make sanity       ansible-test sanity under both toolchains"
+	@echo "make lint         ansible-lint --profile production (when roles/playbooks exist)"
+	@echo "make integration  tests/integration/run.sh, or pytest tests/integration"
+	@echo "make molecule     molecule scenarios, when there are any"
+	@echo "make test         all of the above, each stage timed; fails if any stage fails"
+	@echo "make unit-3.11 / sanity-3.12 / venv-3.11 ...   one toolchain only"
+	@echo "make clean        remove build/ (copies for ansible-test, collection roots)"
+	@echo "make distclean    also remove the venvs and .cache/"
+
+venv: $(addprefix venv-,$(PYVERS))
+venv-%:
+	scripts/setup-venv.sh $*
+
+unit:
+	@rc=0; for v in $(PYVERS); do scripts/pytest.sh $$v -- $(PYTEST_ARGS) || rc=1; done; exit $$rc
+unit-%:
+	scripts/pytest.sh $* -- $(PYTEST_ARGS)
+
+sanity:
+	@rc=0; for v in $(PYVERS); do scripts/sanity.sh $$v || rc=1; done; exit $$rc
+sanity-%:
+	scripts/sanity.sh $*
+
+lint:
+	@rc=0; for v in $(LINT_PYVERS); do scripts/lint.sh $$v || rc=1; done; exit $$rc
+
+integration:
+	scripts/integration.sh $(INTEGRATION_PYVERS)
+
+molecule:
+	scripts/molecule.sh $(MOLECULE_PYVER)
+
+test:
+	@scripts/run-stages.sh $(TEST_STAGES)
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf .venv-py311 .venv-py312 .cache
