@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark of the routing core at 10^2 to 10^5 users, domains, aliases and routes.
@@ -74,17 +74,16 @@ SCENARIOS = [aliases, domains, virtual_domains, routes, users]
 
 
 def best_time(variables, existing, rounds):
-    best = None
-    for _ in range(rounds):
+    timings = []
+    for _round in range(max(1, rounds)):
         start = time.perf_counter()
         routing.compute(variables, TWU, ALIAS, existing)
-        elapsed = time.perf_counter() - start
-        best = elapsed if best is None else min(best, elapsed)
-    return best
+        timings.append(time.perf_counter() - start)
+    return min(timings)
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n\n")[0])
     parser.add_argument("--max", type=int, default=100000, help="largest size (a power of ten)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", help="also write the results to this file")
@@ -98,11 +97,11 @@ def main():
         for n in sizes:
             variables, existing = scenario(n)
             seconds = best_time(variables, existing, args.rounds)
-            ratio = seconds / previous if previous else None
+            ratio = round(seconds / previous, 1) if previous else None
             previous = seconds
-            results.append({"scenario": scenario.__name__, "n": n, "seconds": round(seconds, 4),
-                            "ratio": round(ratio, 1) if ratio else None})
-            print("| %s | %d | %.4f | %s |" % (scenario.__name__, n, seconds, "%.1f" % ratio if ratio else "-"), flush=True)
+            results.append({"scenario": scenario.__name__, "n": n, "seconds": round(seconds, 4), "ratio": ratio})
+            shown = "-" if ratio is None else str(ratio)
+            print("| %s | %d | %.4f | %s |" % (scenario.__name__, n, seconds, shown), flush=True)
     slowest = max(r["seconds"] for r in results if r["n"] == sizes[-1])
     print("\nslowest at N=%d: %.3f s (target < 1 s); python %s on %s, %d cores"
           % (sizes[-1], slowest, platform.python_version(), platform.machine(), os.cpu_count()))

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A no-op re-run of site.yml on a configured host, side by side with a one-task play on the same host.
@@ -49,7 +49,7 @@ def timed(playbook, tmp, variables):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--method", default="smtp_smtproutes", choices=sorted(METHODS))
     args = parser.parse_args()
@@ -62,7 +62,7 @@ def main():
         site = os.path.join(REPO, "site.yml")
         timed(site, tmp, variables)
         site_times, one_times = [], []
-        for _ in range(args.rounds):
+        for _round in range(args.rounds):
             seconds, result = timed(site, tmp, variables)
             if result.changed() != 0:
                 raise SystemExit("site.yml changed something on a configured host:\n" + result.output[-3000:])

@@ -48,7 +48,7 @@ class Reader:
         if not slots:
             return
         slot = (hashed >> 8) % slots
-        for _ in range(slots):
+        for _probe in range(slots):
             slot_hash, position = self._pair(table + slot * 8)
             if position == 0:
                 return

@@ -28,10 +28,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import os
 import re
+import stat
 
+from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import validators
-from ansible_collections.teamware.qmail.plugins.module_utils.validators import InvalidValue, Problems
+from ansible_collections.teamware.qmail.plugins.module_utils.validators import InvalidValue, Problems, ValidationError
 
 MARKER = "# Managed by teamware.qmail: changes made here are overwritten."
 RELAY_INSTRUCTION = 'allow,RELAYCLIENT=""'
@@ -361,3 +364,204 @@ class InetdSettings:
     def other_regexp(self):
         """Active lines of that kind that are not exactly the collection's line (to be removed)."""
         return r"^(?!%s$)%s" % (re.escape(self.line()), self.service_regexp()[1:])
+
+
+# ---------------------------------------------------------------- daemontools service directory
+
+
+ROOT_DIRECTORY = (0, 0, 0o755)
+
+
+def _describe(kind, uid, gid, mode, target=None):
+    if kind == "link":
+        return "symbolic link to %s\n" % target
+    owner = "" if uid is None else " owner %d" % uid
+    group = "" if gid is None else " group %d" % gid
+    return "directory%s%s mode %04o\n" % (owner, group, mode)
+
+
+def _directory_change(path, kind, uid, gid, mode, variable, create_only=False):
+    """One directory that must exist with uid/gid/mode (None = not checked); a change dict or None."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return {"path": path, "kind": kind, "action": "create", "reasons": ["create"], "uid": uid, "gid": gid, "mode": mode,
+                "before": "", "after": _describe("directory", uid, gid, mode)}
+    if not stat.S_ISDIR(info.st_mode):
+        raise ValidationError([(variable, "%s exists and is not a directory" % path)])
+    if create_only:
+        return None
+    reasons = []
+    if stat.S_IMODE(info.st_mode) != mode:
+        reasons.append("mode")
+    if (uid is not None and info.st_uid != uid) or (gid is not None and info.st_gid != gid):
+        reasons.append("owner")
+    if not reasons:
+        return None
+    return {"path": path, "kind": kind, "action": "attributes", "reasons": reasons, "uid": uid, "gid": gid, "mode": mode,
+            "before": _describe("directory", info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)),
+            "after": _describe("directory", uid, gid, mode)}
+
+
+def _missing_ancestors(path):
+    """The missing directories above path, outermost first (created like the file module does)."""
+    missing = []
+    parent = os.path.dirname(path)
+    while parent and parent != os.path.dirname(parent) and not os.path.lexists(parent):
+        missing.insert(0, parent)
+        parent = os.path.dirname(parent)
+    return missing
+
+
+def link_state(link, variable, real_dir=None):
+    """What is at the service's name in the scan directory: None (nothing), or the symlink's target.
+
+    Anything that is not a symbolic link belongs to somebody else: ValidationError, nothing changes.
+    """
+    if not os.path.lexists(link):
+        return None
+    if not os.path.islink(link):
+        if real_dir is None:
+            reason = ("%s is not a symbolic link; the role removes only its own link. "
+                      "Stop that service (svc -dx) and remove it yourself." % link)
+        else:
+            reason = ("%s exists and is not a symbolic link; the role links it to %s. "
+                      "Stop that service and move it away first." % (link, real_dir))
+        raise ValidationError([(variable, reason)])
+    return os.readlink(link)
+
+
+class ServiceDirectory:
+    """tcpserver's daemontools service: built in supervise_dir/name, linked into the scan directory last.
+
+    supervise_dir, supervise_dir/name and its log directory: root, 0755; log/main (multilog only):
+    log_uid, root, 0755; run and log/run: root, 0755, written atomically; the scan directory is
+    created (root, 0755) only when missing; the link scan_dir/name -> supervise_dir/name comes last,
+    so that svscan sees the service only when run, log/run and log/main are in place (svscan decides
+    at first sight whether a service has a log service).
+    """
+
+    def __init__(self, supervise_dir, scan_dir, name="qmail-smtpd", prefix=""):
+        self.supervise_dir = supervise_dir
+        self.scan_dir = scan_dir
+        self.name = name
+        self.prefix = prefix
+        self.real_dir = os.path.join(supervise_dir, name)
+        self.link = os.path.join(scan_dir, name)
+        self.run_path = os.path.join(self.real_dir, "run")
+        self.log_run_path = os.path.join(self.real_dir, "log", "run")
+
+    @classmethod
+    def from_vars(cls, supervise_dir, scan_dir, name="qmail-smtpd", prefix=""):
+        problems = Problems()
+        supervise = problems.check(prefix + "supervise_dir", validators.absolute_path, supervise_dir)
+        scan = problems.check(prefix + "service_dir", validators.absolute_path, scan_dir)
+        service = problems.check(prefix + "service_name", service_directory_name, name)
+        if supervise and scan and service and os.path.join(scan, service) in (supervise, os.path.join(supervise, service)):
+            problems.add(prefix + "supervise_dir", "the service is built in %s and linked into the scan directory %s: "
+                                                   "they must differ" % (supervise, scan))
+        problems.raise_if_any()
+        return cls(supervise, scan, service, prefix)
+
+    def plan(self, run_script, log_run_script, logger, log_uid):
+        """Every change, in the order it is applied; raises ValidationError before anything changes."""
+        uid, gid, mode = ROOT_DIRECTORY
+        where = self.prefix + "supervise_dir"
+        target = link_state(self.link, self.prefix + "service_dir", self.real_dir)
+        changes = []
+        for path in _missing_ancestors(self.supervise_dir):
+            changes.append(_directory_change(path, "directory", uid, gid, mode, where))
+        for path in (self.supervise_dir, self.real_dir, os.path.join(self.real_dir, "log")):
+            changes.append(_directory_change(path, "directory", uid, gid, mode, where))
+        if logger == "multilog":
+            changes.append(_directory_change(os.path.join(self.real_dir, "log", "main"), "log directory", log_uid, gid, mode, where))
+        for path, content, kind in ((self.run_path, run_script, "run script"), (self.log_run_path, log_run_script, "log run script")):
+            if os.path.isdir(path):
+                raise ValidationError([(where, "%s is a directory, not a script" % path)])
+            state = files.FileState(path, content, uid=uid, gid=gid, mode=mode, kind=kind)
+            change = files.plan(state)
+            if change:
+                change["state"] = state
+            changes.append(change)
+        for path in _missing_ancestors(self.scan_dir) + [self.scan_dir]:
+            changes.append(_directory_change(path, "scan directory", uid, gid, mode, self.prefix + "service_dir", create_only=True))
+        if target != self.real_dir:
+            changes.append({"path": self.link, "kind": "link", "action": "link", "reasons": ["create" if target is None else "target"],
+                            "before": "" if target is None else _describe("link", None, None, None, target),
+                            "after": _describe("link", None, None, None, self.real_dir)})
+        return [change for change in changes if change]
+
+    def apply(self, changes):
+        for change in changes:
+            kind = change["kind"]
+            if "state" in change:
+                files.apply(change["state"])
+            elif kind == "link":
+                temporary = os.path.join(self.scan_dir, ".%s.link.tmp" % self.name)
+                if os.path.lexists(temporary):
+                    os.unlink(temporary)
+                # svscan skips names that start with a dot; the rename replaces any old link at once.
+                os.symlink(self.real_dir, temporary)
+                os.rename(temporary, self.link)
+            else:
+                if change["action"] == "create":
+                    os.mkdir(change["path"], change["mode"])
+                os.chmod(change["path"], change["mode"])
+                if change["uid"] is not None or change["gid"] is not None:
+                    os.chown(change["path"], -1 if change["uid"] is None else change["uid"],
+                             -1 if change["gid"] is None else change["gid"])
+
+    def plan_absent(self):
+        """The link to remove (or None); raises ValidationError when the name holds something that is not a link."""
+        target = link_state(self.link, self.prefix + "service_dir")
+        if target is None:
+            return None
+        return {"path": self.link, "kind": "link", "action": "remove", "reasons": ["absent"],
+                "before": _describe("link", None, None, None, target), "after": ""}
+
+    def remove_link(self):
+        try:
+            os.unlink(self.link)
+        except FileNotFoundError:
+            pass
+
+
+def service_directory_name(value):
+    value = validators._text(value, "service name")  # pylint: disable=protected-access
+    if not _DAEMON.fullmatch(value) or value.startswith("."):
+        raise InvalidValue("service name %r must be one file name (letters, digits, _ . + -), not starting with a dot" % value)
+    return value
+
+
+def change_summary(change):
+    return dict((key, change[key]) for key in ("path", "kind", "action", "reasons") if key in change)
+
+
+def diff_entry(change):
+    """One change as Ansible's --diff shows it (files, directories and the link alike)."""
+    return {
+        "before_header": change["path"] if change["before"] else "%s (absent)" % change["path"],
+        "after_header": change["path"] if change["action"] != "remove" else "%s (absent)" % change["path"],
+        "before": change["before"],
+        "after": change["after"],
+    }
+
+
+# ---------------------------------------------------------------- inetd.conf and hosts.allow, read only
+
+
+def matching_lines(text, regexp):
+    """Lines of text that lineinfile's regexp finds (with and without their line end, to be safe)."""
+    if not text:
+        return []
+    pattern = re.compile(regexp)
+    return [line.rstrip("\r\n") for line in text.splitlines(True)
+            if pattern.search(line) or pattern.search(line.rstrip("\r\n"))]
+
+
+def has_block(text, marker):
+    """Whether text holds a BEGIN or END line of blockinfile's marker."""
+    if not text:
+        return False
+    wanted = set(marker.replace("{mark}", mark) for mark in ("BEGIN", "END"))
+    return any(line.strip() in wanted for line in text.splitlines())

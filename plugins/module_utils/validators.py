@@ -197,7 +197,7 @@ def mail_address(value):
         raise InvalidValue("address %r would be read by qmail-local as a program, file or comment line" % value)
     if "@" not in value:
         return local_part(value)
-    local, _, host = value.rpartition("@")
+    local, host = value.rsplit("@", 1)
     return "%s@%s" % (local_part(local), domain(host))
 
 

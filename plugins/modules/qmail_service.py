@@ -19,12 +19,14 @@ description:
     C(qmailctl) (C(hup) / C(restart)). O(manager=auto) finds out which one the host uses.
   - Only call it when something changed; the module always reports a change when it signals.
 author:
-  - teamware.qmail contributors
+  - teamware.qmail contributors (@teamware)
 attributes:
   check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
     details: In check mode the command is reported, not run.
   diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
 options:
   state:

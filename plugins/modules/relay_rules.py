@@ -25,11 +25,24 @@ description:
     so the command destroys the rules file it is reading.
   - tcpserver reads the cdb at every connection; a new cdb takes effect at the next connection without a restart.
   - With O(run_script) the module also returns the daemontools C(run) and C(log/run) scripts of tcpserver
-    (RV(run_script), RV(log_run_script)); it does not write them.
+    (RV(run_script), RV(log_run_script)).
+  - With O(supervise_dir) and O(service_dir) the module owns tcpserver's whole daemontools service. It builds
+    O(supervise_dir)/O(service_name) (root, 0755) with C(log) and, for O(logger=multilog), C(log/main) (owned by
+    O(log_user)), writes C(run) and C(log/run) atomically (root, 0755), creates the scan directory O(service_dir)
+    when it is missing, and links O(service_dir)/O(service_name) to the service directory last, so that svscan sees
+    the service only when it is complete. Everything is checked before anything changes; RV(run_script_changed)
+    tells whether tcpserver must be restarted (C(svc -t)). The service is never restarted by the module.
+  - With O(state=absent) (O(format=tcprules)) the module takes the service out of the scan directory and, when
+    supervise runs it (C(svok)), stops it and its logger and lets supervise exit (C(svc -dx)). The rules file,
+    the cdb and the service directory stay; O(relay_clients) are not looked at.
+  - Something under the service's name in the scan directory that is not a symbolic link is never touched;
+    the module fails and names O(service_dir).
   - With O(format=hosts_allow) (inetd and tcp_wrappers, 3.1.1) the module writes nothing. It returns the
     C(hosts.allow) lines (RV(lines)), the C(inetd.conf) line (RV(inetd_line)) and the regular expressions
     that find the old smtp lines of C(inetd.conf) (RV(inetd_regexp), RV(inetd_other_regexp)), for
-    M(ansible.builtin.blockinfile) and M(ansible.builtin.lineinfile).
+    M(ansible.builtin.blockinfile) and M(ansible.builtin.lineinfile). With O(inetd_conf) and O(hosts_allow) it
+    also reads (never writes) both files and returns what of it is there (RV(inetd_conf_lines),
+    RV(inetd_conf_other_lines), RV(hosts_allow_block)), so that those modules run only when there is something to do.
   - A relay client is a full IPv4 address (V(1.2.3.4)) or its first one to three octets (V(1.2.3), V(1.2.3.), V(127.)).
     Both front ends get a prefix with a trailing dot (C(1.2.3.)); tcp_wrappers would never match the document's
     C(tcp-env:1.2.3:) without it.
@@ -41,11 +54,14 @@ attributes:
   check_mode:
     description: Can run in check mode and return changed status prediction without modifying target.
     support: full
-    details: Reports the rules file and the cdb that would be written; tcprules is not run (and need not be installed).
+    details:
+      - Reports the rules file, the cdb and the parts of the service directory that would be written; tcprules is not run
+        (and need not be installed).
+      - With O(state=absent), C(svok) runs (it changes nothing); C(svc -dx) does not.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
-    details: The diff shows the rules file; the cdb is binary and is only listed in RV(changes).
+    details: The diff shows the rules file, the run scripts, the directories and the link; the cdb is binary and is only listed in RV(changes).
 options:
   format:
     description: V(tcprules) for tcpserver, V(hosts_allow) for inetd and tcpd.
@@ -79,23 +95,24 @@ options:
     default: tcprules
   run_script:
     description:
-      - Also return tcpserver's daemontools scripts (RV(run_script), RV(log_run_script)); needs O(uid) and O(gid).
-      - In check mode a missing O(uid) or O(gid) (the account is created by a task that did not run) gives a warning
-        and C(UNKNOWN) in the script.
+      - Also return tcpserver's daemontools scripts (RV(run_script), RV(log_run_script)); implied by O(supervise_dir).
+      - The numeric ids are O(uid) and O(gid), or else those of O(user) and O(group) on the host.
+      - In check mode a missing account (created by a task that did not run) gives a warning
+        and C(UNKNOWN) in the script; otherwise the module fails.
     type: bool
     default: false
   uid:
-    description: Numeric uid for tcpserver's C(-u) (the qmaild user).
+    description: Numeric uid for tcpserver's C(-u) (the qmaild user); looked up from O(user) on the host when omitted.
     type: int
   gid:
-    description: Numeric gid for tcpserver's C(-g) (the nofiles group).
+    description: Numeric gid for tcpserver's C(-g) (the nofiles group); looked up from O(group) on the host when omitted.
     type: int
   user:
-    description: Name of the account, for messages; with O(format=hosts_allow) the user of the C(inetd.conf) line.
+    description: The account tcpserver switches to (O(uid) is looked up from it); with O(format=hosts_allow) the user of the C(inetd.conf) line.
     type: str
     default: qmaild
   group:
-    description: Name of the group, for messages.
+    description: The group tcpserver switches to (O(gid) is looked up from it).
     type: str
     default: nofiles
   bind_address:
@@ -122,7 +139,7 @@ options:
     default: multilog
     choices: [multilog, splogger]
   log_user:
-    description: The account the logger runs as (C(setuidgid)).
+    description: The account the logger runs as (C(setuidgid)); owns C(log/main) with O(supervise_dir) and O(logger=multilog).
     type: str
     default: qmaill
   probe:
@@ -137,6 +154,35 @@ options:
     description: tcp_wrappers' tcpd, for the C(inetd.conf) line.
     type: path
     default: /usr/sbin/tcpd
+  state:
+    description:
+      - With O(format=tcprules) and O(supervise_dir), V(present) builds and links the service, V(absent) removes its link
+        from the scan directory and stops it (needs O(supervise_dir) and O(service_dir)).
+    type: str
+    default: present
+    choices: [present, absent]
+  supervise_dir:
+    description:
+      - Where tcpserver's service directory O(service_name) is built (O(format=tcprules)); together with O(service_dir).
+      - Without it the module does not touch the service.
+    type: path
+  service_dir:
+    description: The scan directory of svscan, where the service is linked as O(service_name); together with O(supervise_dir).
+    type: path
+  service_name:
+    description: The name of the service directory and of its link in the scan directory.
+    type: str
+    default: qmail-smtpd
+  inetd_conf:
+    description: With O(format=hosts_allow), C(inetd.conf) to read (never written) for RV(inetd_conf_lines) and RV(inetd_conf_other_lines).
+    type: path
+  hosts_allow:
+    description: With O(format=hosts_allow), C(hosts.allow) to read (never written) for RV(hosts_allow_block).
+    type: path
+  hosts_allow_marker:
+    description: The marker of the block in O(hosts_allow), as M(ansible.builtin.blockinfile) takes it (C({mark}) is BEGIN or END).
+    type: str
+    default: "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
 notes:
   - tcpserver uses the first rule it finds in the order full address, then shorter and shorter prefixes,
     then the empty rule. The rules file ends with the default rule C(:allow), so every other client may
@@ -162,6 +208,29 @@ EXAMPLES = r"""
     gid: 995
     variable_prefix: ucspi_tcp_
   register: relay
+
+- name: Build, link and (only for a new run script) restart tcpserver's service
+  teamware.qmail.relay_rules:
+    relay_clients: ["127."]
+    supervise_dir: /var/qmail/supervise
+    service_dir: /service
+    user: qmaild
+    group: nofiles
+    variable_prefix: ucspi_tcp_
+  register: smtpd
+
+- name: Restart tcpserver only when its run script changed (rules take effect at the next connection)
+  ansible.builtin.command:
+    argv: [svc, -t, /var/qmail/supervise/qmail-smtpd]
+  changed_when: true
+  when: smtpd.run_script_changed
+
+- name: Take tcpserver's service out of the scan directory and stop it
+  teamware.qmail.relay_rules:
+    state: absent
+    relay_clients: []
+    supervise_dir: /var/qmail/supervise
+    service_dir: /service
 
 - name: Lines for inetd.conf and hosts.allow
   teamware.qmail.relay_rules:
@@ -214,6 +283,14 @@ command:
   returned: when O(format=tcprules) and O(run_script=true)
   type: list
   elements: str
+run_script_changed:
+  description: The C(run) script was written (in check mode, would be); tcpserver must be restarted (C(svc -t)).
+  returned: always
+  type: bool
+log_run_script_changed:
+  description: The C(log/run) script was written (in check mode, would be); the logger must be restarted.
+  returned: always
+  type: bool
 inetd_line:
   description: The C(inetd.conf) line.
   returned: when O(format=hosts_allow)
@@ -231,9 +308,25 @@ daemon:
   description: The daemon name tcpd looks up in C(hosts.allow), the file name of the program it runs (C(tcp-env)).
   returned: when O(format=hosts_allow)
   type: str
+inetd_conf_lines:
+  description: The active lines of O(inetd_conf) that RV(inetd_regexp) finds (all of them go with the inetd role's absent state).
+  returned: when O(format=hosts_allow) and O(inetd_conf) is given
+  type: list
+  elements: str
+inetd_conf_other_lines:
+  description: The active lines of O(inetd_conf) that RV(inetd_other_regexp) finds (they go before the line is written).
+  returned: when O(format=hosts_allow) and O(inetd_conf) is given
+  type: list
+  elements: str
+hosts_allow_block:
+  description: O(hosts_allow) holds a BEGIN or END line of O(hosts_allow_marker).
+  returned: when O(format=hosts_allow) and O(hosts_allow) is given
+  type: bool
 """
 
+import grp
 import os
+import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -241,6 +334,9 @@ from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils import validators
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import Problems, ValidationError
+
+
+DEFAULT_MARKER = "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
 
 
 def fail_validation(module, exc):
@@ -271,24 +367,107 @@ def check_paths(prefix, rules_file, rules_cdb):
     return rules, cdb
 
 
+def account_ids(module, prefix):
+    """uid/gid for tcpserver's -u/-g: the options, else looked up on the host (pwd, grp); None when missing."""
+    params = module.params
+    uid, gid = params["uid"], params["gid"]
+    if uid is None:
+        try:
+            uid = pwd.getpwnam(params["user"]).pw_uid
+        except KeyError:
+            uid = None
+    if gid is None:
+        try:
+            gid = grp.getgrnam(params["group"]).gr_gid
+        except KeyError:
+            gid = None
+    if uid is None or gid is None:
+        if not module.check_mode:
+            raise ValidationError([(prefix + "user", "the numeric uid of %s and gid of %s are needed for tcpserver's -u and -g: "
+                                    "user %s or group %s does not exist; install qmail (teamware.qmail.qmail) first"
+                                    % (params["user"], params["group"], params["user"], params["group"]))])
+        module.warn("%suser: %s or %sgroup: %s does not exist yet (check mode): the run script shows UNKNOWN ids"
+                    % (prefix, params["user"], prefix, params["group"]))
+    return uid, gid
+
+
+def log_user_id(module, prefix):
+    """The uid that owns multilog's directory; None in check mode when the account is not there yet."""
+    name = module.params["log_user"]
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        if not module.check_mode:
+            raise ValidationError([(prefix + "log_user", "user %s does not exist; install qmail (teamware.qmail.qmail) first" % name)])
+        module.warn("%slog_user: %s does not exist yet (check mode): the owner of log/main is not checked" % (prefix, name))
+        return None
+
+
+def service_directory(module, prefix):
+    params = module.params
+    if not params["supervise_dir"]:
+        return None
+    return relay.ServiceDirectory.from_vars(params["supervise_dir"], params["service_dir"], params["service_name"], prefix)
+
+
+def run_svc_tools(module, service):
+    """Stop a supervised service: svok, then svc -dx on it and its log service. Returns whether it ran."""
+    svok = module.get_bin_path("svok")
+    if not svok:
+        return False
+    rc, dummy, dummy = module.run_command([svok, service.real_dir])
+    if rc != 0:
+        return False
+    if not module.check_mode:
+        svc = module.get_bin_path("svc", required=True)
+        rc, out, err = module.run_command([svc, "-dx", service.real_dir, os.path.join(service.real_dir, "log")])
+        if rc != 0:
+            module.fail_json(msg="svc -dx %s failed (rc %d): %s" % (service.real_dir, rc, (err or out).strip()))
+    return True
+
+
+def service_absent(module, prefix):
+    """daemontools' way to remove a service: out of the scan directory first (so that svscan does not
+    start it again), then supervise is told to stop the service and its logger and to exit."""
+    service = service_directory(module, prefix)
+    change = service.plan_absent()
+    if change and not module.check_mode:
+        try:
+            service.remove_link()
+        except OSError as exc:
+            module.fail_json(msg="could not remove %s: %s" % (service.link, exc))
+    changes = [change] if change else []
+    if run_svc_tools(module, service):
+        changes.append({"path": service.real_dir, "kind": "service", "action": "stop", "reasons": ["supervised"],
+                        "before": "supervised\n", "after": "stopped\n"})
+    result = dict(changed=bool(changes), lines=[], changes=[relay.change_summary(c) for c in changes], rules_changed=False,
+                  cdb_rebuilt=False, cdb_reason="", run_script_changed=False, log_run_script_changed=False)
+    if module._diff and changes:
+        result["diff"] = [relay.diff_entry(c) for c in changes]
+    return result
+
+
 def tcprules_format(module, clients, prefix):
     params = module.params
     rules_file, rules_cdb = check_paths(prefix, params["rules_file"], params["rules_cdb"])
+    service = service_directory(module, prefix)
     result = {}
-    if params["run_script"]:
+    settings = None
+    if params["run_script"] or service:
         settings = relay.TcpserverSettings.from_vars(
             prefix=prefix, rules_cdb=rules_cdb, uid=params["uid"], gid=params["gid"],
             bind_address="0" if params["bind_address"] is None else params["bind_address"], port=params["port"],
             qmail_dir=params["qmail_dir"], log_level=params["log_level"], logger=params["logger"],
             log_user=params["log_user"], probe=params["probe"], extra_options=params["extra_options"],
             user=params["user"], group=params["group"])
-        if settings.uid is None or settings.gid is None:
-            if not module.check_mode:
-                raise ValidationError([(prefix + "user", "the numeric uid of %s and gid of %s are needed for tcpserver's -u and -g"
-                                        % (params["user"], params["group"]))])
-            module.warn("%suser: %s or %sgroup: %s does not exist yet (check mode): the run script shows UNKNOWN ids"
-                        % (prefix, params["user"], prefix, params["group"]))
+        settings.uid, settings.gid = account_ids(module, prefix)
         result.update(run_script=settings.run_script(), log_run_script=settings.log_run_script(), command=settings.argv())
+
+    # Everything is planned (and every check made) before anything changes.
+    service_changes = []
+    if service:
+        log_uid = log_user_id(module, prefix) if settings.logger == "multilog" else None
+        service_changes = service.plan(result["run_script"], result["log_run_script"], settings.logger, log_uid)
 
     lines = relay.tcprules_lines(clients)
     state = files.FileState(rules_file, files.render_lines(lines), mode=0o644, kind="rules")
@@ -318,17 +497,27 @@ def tcprules_format(module, clients, prefix):
             if rc != 0:
                 module.fail_json(msg="tcprules failed (rc %d), %s left as it was: %s" % (rc, rules_cdb, (err or out).strip()),
                                  rules_changed=change is not None)
+        if service_changes:
+            # The cdb is in place before svscan can see the service; the link comes last.
+            try:
+                service.apply(service_changes)
+            except OSError as exc:
+                module.fail_json(msg="could not build the service %s: %s" % (service.real_dir, exc),
+                                 rules_changed=change is not None, cdb_rebuilt=bool(reason))
 
+    kinds = set(c["kind"] for c in service_changes if c["action"] == "write")
     result.update(
-        changed=bool(changes),
+        changed=bool(changes or service_changes),
         lines=lines,
-        changes=[dict((k, c[k]) for k in ("path", "kind", "action", "reasons") if k in c) for c in changes],
+        changes=[relay.change_summary(c) for c in changes + service_changes],
         rules_changed=change is not None,
         cdb_rebuilt=bool(reason),
         cdb_reason=reason,
+        run_script_changed="run script" in kinds,
+        log_run_script_changed="log run script" in kinds,
     )
-    if module._diff and change:
-        result["diff"] = [files.diff_entry(change)]
+    if module._diff and (change or service_changes):
+        result["diff"] = ([files.diff_entry(change)] if change else []) + [relay.diff_entry(c) for c in service_changes]
     return result
 
 
@@ -337,7 +526,7 @@ def hosts_allow_format(module, clients, prefix):
     settings = relay.InetdSettings.from_vars(
         prefix=prefix, qmail_dir=params["qmail_dir"], tcpd=params["tcpd"], user=params["user"],
         bind_address=params["bind_address"] or "", port=params["port"])
-    return dict(
+    result = dict(
         changed=False,
         lines=relay.hosts_allow_lines(clients, settings.daemon),
         changes=[],
@@ -349,6 +538,21 @@ def hosts_allow_format(module, clients, prefix):
         inetd_other_regexp=settings.other_regexp(),
         daemon=settings.daemon,
     )
+    # Read only: what is there, so that the role edits the files only when there is something to do.
+    if params["inetd_conf"]:
+        text = read_file(module, params["inetd_conf"])
+        result["inetd_conf_lines"] = relay.matching_lines(text, result["inetd_regexp"])
+        result["inetd_conf_other_lines"] = relay.matching_lines(text, result["inetd_other_regexp"])
+    if params["hosts_allow"]:
+        result["hosts_allow_block"] = relay.has_block(read_file(module, params["hosts_allow"]), params["hosts_allow_marker"])
+    return result
+
+
+def read_file(module, path):
+    try:
+        return files.read_text(path)
+    except OSError as exc:
+        module.fail_json(msg="could not read %s: %s" % (path, exc))
 
 
 def main():
@@ -374,17 +578,32 @@ def main():
             probe=dict(type="path"),
             extra_options=dict(type="list", elements="str", default=[]),
             tcpd=dict(type="path", default="/usr/sbin/tcpd"),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            supervise_dir=dict(type="path"),
+            service_dir=dict(type="path"),
+            service_name=dict(type="str", default="qmail-smtpd"),
+            inetd_conf=dict(type="path"),
+            hosts_allow=dict(type="path"),
+            hosts_allow_marker=dict(type="str", default=DEFAULT_MARKER),
         ),
+        required_together=[("supervise_dir", "service_dir")],
         supports_check_mode=True,
     )
     params = module.params
     prefix = params["variable_prefix"]
+    clients = []
     try:
-        clients = relay.relay_clients(params["relay_clients"], prefix + "relay_clients")
-        if params["format"] == "tcprules":
-            result = tcprules_format(module, clients, prefix)
+        if params["format"] == "tcprules" and params["state"] == "absent":
+            if not params["supervise_dir"]:
+                module.fail_json(msg="state=absent needs supervise_dir and service_dir: it removes the service")
+            # Only the service goes; the relay clients and the rules file are left alone.
+            result = service_absent(module, prefix)
         else:
-            result = hosts_allow_format(module, clients, prefix)
+            clients = relay.relay_clients(params["relay_clients"], prefix + "relay_clients")
+            if params["format"] == "tcprules":
+                result = tcprules_format(module, clients, prefix)
+            else:
+                result = hosts_allow_format(module, clients, prefix)
     except ValidationError as exc:
         fail_validation(module, exc)
     result["clients"] = [client.pattern for client in clients]

@@ -135,7 +135,7 @@ def test_dot_unstuffing_and_bare_lf(tw_root, smtp_server):
     # qmail-remote style: HELO, then pipelined commands in one write
     assert raw.cmd('HELO qmail.company.com')[0] == 250
     raw.send(b'MAIL FROM:<a@example.org>\r\nRCPT TO:<john@tw.company.com>\r\nDATA\r\n')
-    assert [raw.reply()[0] for _ in range(3)] == [250, 250, 354]
+    assert [raw.reply()[0] for _reply in range(3)] == [250, 250, 354]
     raw.send(b'Subject: dots\r\n\r\n..\r\n...two\r\n.x\r\nbare lf\n.\r\n')
     code, text = raw.reply()
     assert code == 250, text

@@ -89,5 +89,5 @@ def test_wait_for_messages(tmp_path):
 
 
 def test_ids_are_unique(tmp_path):
-    ids = {put(tmp_path)['id'] for _ in range(20)}
+    ids = {put(tmp_path)['id'] for _count in range(20)}
     assert len(ids) == 20

@@ -63,13 +63,13 @@ def run_playbook(playbook, tmp_path, variables, check=False, diff=False, extra_a
     if diff:
         argv.append("--diff")
     done = subprocess.run(argv, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=600)
+                          universal_newlines=True, timeout=600, check=False)
     return Result(done)
 
 
 def snapshot(root):
     found = {}
-    for directory, _, names in os.walk(str(root)):
+    for directory, _subdirs, names in os.walk(str(root)):
         for name in names:
             path = os.path.join(directory, name)
             if os.path.islink(path):

@@ -44,8 +44,7 @@ def test_site_configures_everything_and_a_second_run_changes_nothing(tmp_path, h
     etc = os.path.join(host.root, "etc")
     if front_end == "tcpserver":
         rules = [line for line in read(os.path.join(etc, "tcp.smtp")).splitlines() if not line.startswith("#")]
-        assert rules == ['127.:allow,RELAYCLIENT=""',
-                                                                           '192.0.2.10:allow,RELAYCLIENT=""', ":allow"]
+        assert rules == ['127.:allow,RELAYCLIENT=""', '192.0.2.10:allow,RELAYCLIENT=""', ":allow"]
         assert os.path.exists(os.path.join(etc, "tcp.smtp.cdb"))
         assert os.path.islink(os.path.join(host.root, "service", "qmail-smtpd"))
         assert not os.path.exists(os.path.join(etc, "inetd.conf")) or "qmail-smtpd" not in read(os.path.join(etc, "inetd.conf"))

@@ -376,3 +376,34 @@ def test_real_tcpdmatch_matches_exactly_the_clients(tmp_path, clients, probes):
         assert "server:   process  tcp-env" in out, out
         expected = "access:   granted" if relays else "access:   denied"
         assert expected in out, (address, out)
+
+
+# ---------------------------------------------------------------- read-only looks at inetd.conf and hosts.allow
+
+
+def test_matching_lines_finds_what_lineinfile_would_remove():
+    settings = relay.InetdSettings.from_vars(bind_address="127.0.0.1")
+    text = ("#smtp stream tcp nowait root /usr/sbin/sendmail sendmail -bs\n"
+            "%s\n25 stream tcp nowait root /bin/false false\nftp stream tcp nowait root /usr/sbin/ftpd ftpd\n" % settings.line())
+    assert relay.matching_lines(text, settings.service_regexp()) == [settings.line(), "25 stream tcp nowait root /bin/false false"]
+    assert relay.matching_lines(text, settings.other_regexp()) == ["25 stream tcp nowait root /bin/false false"]
+    assert relay.matching_lines(None, settings.service_regexp()) == []
+
+
+def test_has_block_looks_for_either_marker_line():
+    marker = "# {mark} teamware.qmail inetd role"
+    assert relay.has_block("a\n# BEGIN teamware.qmail inetd role\n", marker)
+    assert relay.has_block("# END teamware.qmail inetd role  \n", marker)
+    assert not relay.has_block("# BEGIN teamware.qmail inetd role, another\n", marker)
+    assert not relay.has_block(None, marker)
+
+
+def test_service_directory_paths_are_checked_together():
+    service = relay.ServiceDirectory.from_vars("/var/qmail/supervise", "/service", prefix="ucspi_tcp_")
+    assert (service.real_dir, service.link) == ("/var/qmail/supervise/qmail-smtpd", "/service/qmail-smtpd")
+    with pytest.raises(ValidationError) as caught:
+        relay.ServiceDirectory.from_vars("/service", "/service", prefix="ucspi_tcp_")
+    assert [problem[0] for problem in caught.value.problems] == ["ucspi_tcp_supervise_dir"]
+    with pytest.raises(ValidationError) as caught:
+        relay.ServiceDirectory.from_vars("supervise", "/service", ".x", prefix="ucspi_tcp_")
+    assert [problem[0] for problem in caught.value.problems] == ["ucspi_tcp_supervise_dir", "ucspi_tcp_service_name"]

@@ -55,13 +55,10 @@ def inventories(draw):
 
 def _lines(table):
     for lines in table["control"].values():
-        for line in lines:
-            yield line
-    for line in table["users_assign"]:
-        yield line
+        yield from lines
+    yield from table["users_assign"]
     for entry in table["dot_qmail"]:
-        for line in entry["lines"]:
-            yield line
+        yield from entry["lines"]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

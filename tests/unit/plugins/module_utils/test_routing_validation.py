@@ -146,5 +146,5 @@ def test_a_prefix_that_captures_a_passwd_user_is_refused():
 def test_all_problems_are_reported_at_once():
     with pytest.raises(ValidationError) as caught:
         routing.compute(example("smtp_smtproutes", teamware_domains=["com"], teamware_smtp_port=0, qmail_local_domains=[]), TWU, ALIAS)
-    variables = set(var for var, _ in caught.value.problems)
+    variables = set(problem[0] for problem in caught.value.problems)
     assert {"teamware_domains", "teamware_smtp_port", "qmail_local_domains"} <= variables

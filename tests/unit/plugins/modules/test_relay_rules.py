@@ -6,8 +6,10 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import grp
 import json
 import os
+import pwd
 import shutil
 import stat
 import subprocess
@@ -182,7 +184,9 @@ INVALID_ARGS = [
     (dict(run_script=True, uid=1, gid=2, port="smtp\n"), "ucspi_tcp_port", "neither a number nor a service name"),
     (dict(run_script=True, uid=1, gid=2, bind_address="all"), "ucspi_tcp_bind_address", "not an IPv4 address"),
     (dict(run_script=True, uid=1, gid=2, extra_options=["-x/etc/other"]), "ucspi_tcp_extra_options[0]", "set by the collection"),
-    (dict(run_script=True), "ucspi_tcp_user", "numeric uid"),
+    # No uid/gid given and the accounts do not exist on the host: nothing to look them up from.
+    (dict(run_script=True, user="tw-no-such-user", group="tw-no-such-group"), "ucspi_tcp_user", "numeric uid"),
+    (dict(run_script=True, user="tw-no-such-user", group="tw-no-such-group"), "ucspi_tcp_user", "install qmail"),
 ]
 
 
@@ -224,7 +228,7 @@ def test_run_script_in_check_mode_without_the_account_warns(capsys, etc, fake_tc
     warned = []
     monkeypatch.setattr(relay_rules.AnsibleModule, "warn", lambda self, text: warned.append(text))
     tcprules, log = fake_tcprules
-    result = run(capsys, rules_args(etc, tcprules, run_script=True), check=True)
+    result = run(capsys, rules_args(etc, tcprules, run_script=True, user="tw-no-such-user", group="tw-no-such-group"), check=True)
     assert "-u UNKNOWN -g UNKNOWN" in result["run_script"]
     assert any("does not exist yet (check mode)" in text for text in warned)
 
@@ -279,3 +283,236 @@ def test_real_tcprules_builds_a_cdb_that_tcprulescheck_reads(capsys, etc):
                              stdout=subprocess.PIPE, universal_newlines=True, timeout=30, check=False).stdout
         assert ("RELAYCLIENT" in out) is relays, (address, out)
     assert run(capsys, rules_args(etc, tcprules, relay_clients=["127.0.0.2", "10.1."]))["changed"] is False
+
+
+# ---------------------------------------------------------------- the service directory (supervise_dir, service_dir)
+
+ME = pwd.getpwuid(os.getuid()).pw_name
+MY_GROUP = grp.getgrgid(os.getgid()).gr_name
+
+
+def service_args(etc, tmp_path, tcprules, **extra):
+    args = rules_args(etc, tcprules, supervise_dir=str(tmp_path / "supervise"), service_dir=str(tmp_path / "service"),
+                      user=ME, group=MY_GROUP, log_user=ME)
+    args.update(extra)
+    return args
+
+
+def tree_listing(root):
+    found = {}
+    for directory, names, filenames in os.walk(str(root)):
+        for name in names + filenames:
+            path = os.path.join(directory, name)
+            info = os.lstat(path)
+            target = os.readlink(path) if os.path.islink(path) else None
+            found[os.path.relpath(path, str(root))] = (stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode), info.st_uid, target)
+    return found
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the service directory is owned by root (chown)")
+
+
+@needs_root
+def test_service_directory_is_built_and_linked_last(capsys, etc, tmp_path, fake_tcprules):
+    tcprules, log = fake_tcprules
+    result = run(capsys, service_args(etc, tmp_path, tcprules), diff=True)
+    real = tmp_path / "supervise" / "qmail-smtpd"
+    assert result["changed"] is True and result["run_script_changed"] is True and result["log_run_script_changed"] is True
+    assert [(c["kind"], c["path"]) for c in result["changes"]] == [
+        ("rules", str(etc / "tcp.smtp")), ("cdb", str(etc / "tcp.smtp.cdb")),
+        ("directory", str(tmp_path / "supervise")), ("directory", str(real)), ("directory", str(real / "log")),
+        ("log directory", str(real / "log" / "main")), ("run script", str(real / "run")),
+        ("log run script", str(real / "log" / "run")), ("scan directory", str(tmp_path / "service")),
+        ("link", str(tmp_path / "service" / "qmail-smtpd"))]
+    assert (real / "run").read_text() == result["run_script"]
+    assert "-u %d -g %d" % (os.getuid(), os.getgid()) in result["run_script"]
+    assert (real / "log" / "run").read_text().endswith("exec setuidgid %s multilog t ./main\n" % ME)
+    for path in (real, real / "log", real / "log" / "main", real / "run", real / "log" / "run", tmp_path / "service"):
+        assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o755, path
+        assert os.stat(str(path)).st_gid == 0, path
+    assert os.readlink(str(tmp_path / "service" / "qmail-smtpd")) == str(real)
+    assert listing(tmp_path / "service") == ["qmail-smtpd"]
+    assert [d["after_header"] for d in result["diff"]][-1] == str(tmp_path / "service" / "qmail-smtpd")
+    # No-op: nothing changes, nothing compiled, no restart asked for.
+    (log / "args").unlink()
+    again = run(capsys, service_args(etc, tmp_path, tcprules))
+    assert again["changed"] is False and again["changes"] == []
+    assert again["run_script_changed"] is False and again["log_run_script_changed"] is False
+    assert not (log / "args").exists()
+
+
+@needs_root
+def test_only_a_changed_run_script_asks_for_a_restart(capsys, etc, tmp_path, fake_tcprules):
+    tcprules, log = fake_tcprules
+    run(capsys, service_args(etc, tmp_path, tcprules))
+    rules = run(capsys, service_args(etc, tmp_path, tcprules, relay_clients=["10."]))
+    assert rules["changed"] is True and rules["rules_changed"] is True
+    assert rules["run_script_changed"] is False and rules["log_run_script_changed"] is False
+    quiet = run(capsys, service_args(etc, tmp_path, tcprules, relay_clients=["10."], log_level="quiet"), diff=True)
+    assert quiet["changed"] is True and quiet["rules_changed"] is False
+    assert quiet["run_script_changed"] is True and quiet["log_run_script_changed"] is False
+    assert [c["kind"] for c in quiet["changes"]] == ["run script"]
+    assert "tcpserver -v" in quiet["diff"][0]["before"] and "tcpserver -q" in quiet["diff"][0]["after"]
+    splogger = run(capsys, service_args(etc, tmp_path, tcprules, relay_clients=["10."], log_level="quiet", logger="splogger"))
+    assert splogger["run_script_changed"] is False and splogger["log_run_script_changed"] is True
+
+
+@needs_root
+def test_wrong_modes_and_a_stale_link_are_repaired(capsys, etc, tmp_path, fake_tcprules):
+    tcprules, log = fake_tcprules
+    run(capsys, service_args(etc, tmp_path, tcprules))
+    real = tmp_path / "supervise" / "qmail-smtpd"
+    os.chmod(str(real / "log"), 0o700)
+    os.chmod(str(real / "run"), 0o644)
+    link = tmp_path / "service" / "qmail-smtpd"
+    link.unlink()
+    link.symlink_to(str(tmp_path / "elsewhere"))
+    result = run(capsys, service_args(etc, tmp_path, tcprules))
+    assert [(c["kind"], c["reasons"]) for c in result["changes"]] == [
+        ("directory", ["mode"]), ("run script", ["mode"]), ("link", ["target"])]
+    assert result["run_script_changed"] is True
+    assert stat.S_IMODE(os.stat(str(real / "log")).st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(str(real / "run")).st_mode) == 0o755
+    assert os.readlink(str(link)) == str(real)
+    assert listing(tmp_path / "service") == ["qmail-smtpd"]
+
+
+def test_service_check_mode_changes_nothing(capsys, etc, tmp_path, fake_tcprules):
+    tcprules, log = fake_tcprules
+    before = tree_listing(tmp_path)
+    result = run(capsys, service_args(etc, tmp_path, tcprules), check=True, diff=True)
+    assert result["changed"] is True and result["run_script_changed"] is True
+    assert "link" in [c["kind"] for c in result["changes"]]
+    assert any(d["after"] == result["run_script"] for d in result["diff"])
+    assert tree_listing(tmp_path) == before
+    assert not (log / "args").exists()
+
+
+def test_service_check_mode_without_the_accounts_warns(capsys, etc, tmp_path, fake_tcprules, monkeypatch):
+    warned = []
+    monkeypatch.setattr(relay_rules.AnsibleModule, "warn", lambda self, text: warned.append(text))
+    tcprules, log = fake_tcprules
+    before = tree_listing(tmp_path)
+    result = run(capsys, service_args(etc, tmp_path, tcprules, user="tw-no-such-user", log_user="tw-no-such-user"), check=True)
+    assert result["changed"] is True and "-u UNKNOWN" in result["run_script"]
+    assert any("ucspi_tcp_log_user: tw-no-such-user does not exist yet" in text for text in warned)
+    assert tree_listing(tmp_path) == before
+
+
+def test_missing_log_user_fails_before_anything_changes(capsys, etc, tmp_path, fake_tcprules):
+    tcprules, log = fake_tcprules
+    result = run(capsys, service_args(etc, tmp_path, tcprules, log_user="tw-no-such-user"))
+    assert result["failed"] is True
+    assert [p["variable"] for p in result["problems"]] == ["ucspi_tcp_log_user"]
+    assert listing(etc) == []
+    assert not (tmp_path / "supervise").exists() and not (tmp_path / "service").exists()
+
+
+def test_something_else_in_the_scan_directory_is_refused(capsys, etc, tmp_path, fake_tcprules):
+    tcprules, log = fake_tcprules
+    (tmp_path / "service" / "qmail-smtpd").mkdir(parents=True)
+    result = run(capsys, service_args(etc, tmp_path, tcprules))
+    assert result["failed"] is True
+    assert "ucspi_tcp_service_dir: %s exists and is not a symbolic link" % (tmp_path / "service" / "qmail-smtpd") in result["msg"]
+    assert listing(etc) == [] and not (tmp_path / "supervise").exists()
+    absent = run(capsys, service_args(etc, tmp_path, tcprules, state="absent"))
+    assert absent["failed"] is True and "is not a symbolic link; the role removes only its own link" in absent["msg"]
+    assert (tmp_path / "service" / "qmail-smtpd").is_dir()
+
+
+@pytest.mark.parametrize("extra,variable", [
+    (dict(supervise_dir="relative"), "ucspi_tcp_supervise_dir"),
+    (dict(service_dir="/srv/ser vice"), "ucspi_tcp_service_dir"),
+    (dict(service_name="../x"), "ucspi_tcp_service_name"),
+])
+def test_service_path_errors(capsys, etc, tmp_path, fake_tcprules, extra, variable):
+    tcprules, log = fake_tcprules
+    result = run(capsys, service_args(etc, tmp_path, tcprules, **extra))
+    assert result["failed"] is True
+    assert variable in [p["variable"] for p in result["problems"]]
+    assert listing(etc) == []
+
+
+def test_supervise_dir_needs_service_dir(capsys, etc, fake_tcprules):
+    tcprules, log = fake_tcprules
+    result = run(capsys, rules_args(etc, tcprules, supervise_dir="/tmp/x"))
+    assert result["failed"] is True and "service_dir" in result["msg"]
+
+
+def fake_daemontools(tmp_path, monkeypatch, supervised):
+    """svok says whether supervise runs the service; svc records its arguments."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "svok").write_text("#!/bin/sh\nexit %d\n" % (0 if supervised else 111))
+    (bin_dir / "svc").write_text('#!/bin/sh\nprintf "%%s\\n" "$@" > "%s"\n' % (tmp_path / "svc-args"))
+    for name in ("svok", "svc"):
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (bin_dir, os.environ["PATH"]))
+    return tmp_path / "svc-args"
+
+
+def absent_args(tmp_path, **extra):
+    args = dict(state="absent", relay_clients=[], variable_prefix="ucspi_tcp_", supervise_dir=str(tmp_path / "supervise"),
+                service_dir=str(tmp_path / "service"))
+    args.update(extra)
+    return args
+
+
+def test_absent_removes_the_link_and_stops_a_supervised_service(capsys, tmp_path, monkeypatch):
+    svc_args = fake_daemontools(tmp_path, monkeypatch, supervised=True)
+    (tmp_path / "service").mkdir()
+    link = tmp_path / "service" / "qmail-smtpd"
+    link.symlink_to(str(tmp_path / "supervise" / "qmail-smtpd"))
+    checked = run(capsys, absent_args(tmp_path), check=True, diff=True)
+    assert checked["changed"] is True and os.path.lexists(str(link)) and not svc_args.exists()
+    assert [(c["kind"], c["action"]) for c in checked["changes"]] == [("link", "remove"), ("service", "stop")]
+    result = run(capsys, absent_args(tmp_path))
+    assert result["changed"] is True and not os.path.lexists(str(link))
+    real = str(tmp_path / "supervise" / "qmail-smtpd")
+    assert svc_args.read_text().splitlines() == ["-dx", real, real + "/log"]
+    assert result["clients"] == [] and result["run_script_changed"] is False
+
+
+def test_absent_with_nothing_there_changes_nothing(capsys, tmp_path, monkeypatch):
+    svc_args = fake_daemontools(tmp_path, monkeypatch, supervised=False)
+    result = run(capsys, absent_args(tmp_path, relay_clients=["not checked when absent"]))
+    assert result["changed"] is False and result["changes"] == []
+    assert not svc_args.exists()
+
+
+def test_absent_needs_the_service_paths(capsys):
+    result = run(capsys, dict(state="absent", relay_clients=[]))
+    assert result["failed"] is True and "supervise_dir" in result["msg"]
+
+
+# ---------------------------------------------------------------- hosts_allow: what inetd.conf and hosts.allow hold
+
+MARKER = "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
+
+
+def test_hosts_allow_format_reads_the_files_and_writes_nothing(capsys, etc):
+    inetd_conf = etc / "inetd.conf"
+    hosts_allow = etc / "hosts.allow"
+    inetd_conf.write_text("# admin\n#smtp stream tcp nowait root /usr/sbin/sendmail sendmail -bs\n"
+                          "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd\n"
+                          "25 stream tcp nowait root /bin/false false\nftp stream tcp nowait root /usr/sbin/ftpd ftpd\n")
+    hosts_allow.write_text("sshd: 192.0.2.1\n" + MARKER.replace("{mark}", "BEGIN") + "\nx\n" + MARKER.replace("{mark}", "END") + "\n")
+    before = tree_listing(etc), inetd_conf.read_text(), hosts_allow.read_text()
+    result = run(capsys, dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(inetd_conf),
+                              hosts_allow=str(hosts_allow)))
+    assert result["changed"] is False
+    assert result["inetd_conf_lines"] == [
+        "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd",
+        "25 stream tcp nowait root /bin/false false"]
+    assert result["inetd_conf_other_lines"] == ["25 stream tcp nowait root /bin/false false"]
+    assert result["hosts_allow_block"] is True
+    assert (tree_listing(etc), inetd_conf.read_text(), hosts_allow.read_text()) == before
+
+
+def test_hosts_allow_format_on_files_without_our_lines(capsys, etc):
+    (etc / "hosts.allow").write_text("sshd: 192.0.2.1\n# BEGIN another block\n")
+    result = run(capsys, dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(etc / "inetd.conf"),
+                              hosts_allow=str(etc / "hosts.allow")))
+    assert result["inetd_conf_lines"] == [] and result["inetd_conf_other_lines"] == []
+    assert result["hosts_allow_block"] is False
+    assert "inetd_conf_lines" not in run(capsys, dict(format="hosts_allow", relay_clients=["127."]))

@@ -59,7 +59,7 @@ class Tree:
 
     def snapshot(self):
         found = {}
-        for directory, _, names in os.walk(self.root):
+        for directory, _subdirs, names in os.walk(self.root):
             for name in names:
                 path = os.path.join(directory, name)
                 info = os.stat(path)
