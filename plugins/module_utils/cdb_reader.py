@@ -32,12 +32,13 @@ class Reader:
 
     def __init__(self, data):
         if len(data) < 2048:
-            raise ValueError("not a cdb file: %d bytes, shorter than its 2048-byte header" % len(data))
+            # OSError, as pure-cdb raises it, and as qmail sees it: "Trouble reading users/cdb"
+            raise OSError("CDB too small: %d bytes, shorter than the 2048-byte header" % len(data))
         self.data = data
 
     def _pair(self, offset):
         if offset + 8 > len(self.data):
-            raise ValueError("truncated cdb file")
+            raise OSError("truncated cdb file")
         return _PAIR.unpack_from(self.data, offset)
 
     def gets(self, key):

@@ -48,5 +48,5 @@ def test_hash_is_djb_cdb_hash():
 
 @pytest.mark.parametrize("data", [b"", b"\0" * 100])
 def test_short_files_are_refused(data):
-    with pytest.raises(ValueError):
+    with pytest.raises(OSError):
         cdb_reader.Reader(data)
