@@ -25,9 +25,13 @@ TEST_STAGES := venv unit sanity lint integration molecule
 
 # (no .PHONY for the pattern targets venv-% unit-% sanity-%: make skips implicit
 # rule search for phony targets; there are no files by those names anyway)
-.PHONY: help venv unit sanity lint integration molecule test clean distclean
+.PHONY: help demo venv unit sanity lint integration molecule test clean distclean
+
+# METHOD chooses the integration method of the demo, e.g. make demo METHOD=torecvm_users
+METHOD ?= smtp_smtproutes
 
 help:
+	@echo "make demo         set up podman, build the lab, run site.yml for METHOD=$(METHOD), send a message, show where it landed"
 	@echo "make venv         create/refresh .venv-py311 and .venv-py312 (+ dependency collections)"
 	@echo "make unit         pytest tests/unit and tests/simulator under both toolchains"
 	@echo "make sanity       ansible-test sanity under both toolchains"
@@ -38,6 +42,9 @@ help:
 	@echo "make unit-3.11 / sanity-3.12 / venv-3.11 ...   one toolchain only"
 	@echo "make clean        remove build/ (copies for ansible-test, collection roots)"
 	@echo "make distclean    also remove the venvs and .cache/"
+
+demo: venv-3.11
+	METHOD=$(METHOD) bash lab/demo.sh
 
 venv: $(addprefix venv-,$(PYVERS))
 venv-%:
