@@ -21,11 +21,11 @@ SANITY_ARGS ?=
 SANITY_COMPAT ?= 1
 export SANITY_ARGS SANITY_COMPAT
 
-TEST_STAGES := venv unit sanity lint integration molecule
+TEST_STAGES := venv unit sanity lint docs-check changelog-lint integration molecule
 
 # (no .PHONY for the pattern targets venv-% unit-% sanity-%: make skips implicit
 # rule search for phony targets; there are no files by those names anyway)
-.PHONY: help demo venv unit sanity lint integration molecule test clean distclean
+.PHONY: help demo venv unit sanity lint docs-check changelog-lint integration molecule test clean distclean
 
 # METHOD chooses the integration method of the demo, e.g. make demo METHOD=torecvm_users
 METHOD ?= smtp_smtproutes
@@ -36,6 +36,8 @@ help:
 	@echo "make unit         pytest tests/unit and tests/simulator under both toolchains"
 	@echo "make sanity       ansible-test sanity under both toolchains"
 	@echo "make lint         ansible-lint --profile production (when roles/playbooks exist)"
+	@echo "make docs-check   generated role reference up to date, links and pictures in docs/ resolve"
+	@echo "make changelog-lint  antsibull-changelog lint of the changelog fragments"
 	@echo "make integration  tests/integration/run.sh, or pytest tests/integration"
 	@echo "make molecule     molecule scenarios, when there are any"
 	@echo "make test         all of the above, each stage timed; fails if any stage fails"
@@ -62,6 +64,13 @@ sanity-%:
 
 lint:
 	@rc=0; for v in $(LINT_PYVERS); do scripts/lint.sh $$v || rc=1; done; exit $$rc
+
+# the generated role reference matches argument_specs, every link and picture in docs/ resolves
+docs-check: venv-3.11
+	.venv-py311/bin/python scripts/docs/check_docs.py
+
+changelog-lint: venv-3.11
+	.venv-py311/bin/antsibull-changelog lint
 
 integration:
 	scripts/integration.sh $(INTEGRATION_PYVERS)
