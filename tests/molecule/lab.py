@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shlex
+import subprocess
 import time
 import uuid
 
@@ -239,7 +240,14 @@ class Lab:
         wait_until(lambda: self.queue() == (0, 0), timeout, "an empty qmail queue (qmail-qstat)")
 
     def send_log(self):
-        return self.check(self.scenario.qmail, "cat /service/qmail-send/log/main/current")
+        """qmail-send's log: multilog's file; or, when svscan started qmail-send without its log service (it
+        decides at first sight of the service directory), svscan's output, i.e. the container's log."""
+        result = self.run(self.scenario.qmail, "cat /service/qmail-send/log/main/current")
+        if result.rc == 0:
+            return result.stdout
+        logs = subprocess.run(["podman", "logs", self.scenario.qmail], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              universal_newlines=True, check=False)
+        return logs.stdout
 
     def deferrals(self):
         return len(re.findall(r"delivery \d+: deferral:", self.send_log()))

@@ -50,6 +50,13 @@ def test_aliases_go_to_the_teamware_admin(scenario, lab, alias):
     assert message["teamware_addresses"] == [scenario.teamware_address("admin")]
 
 
+def test_an_unknown_local_address_bounces_to_the_sender(scenario, lab):
+    """No Teamware route catches a mistyped local address: qmail bounces it (with the empty sender) to john."""
+    subject = lab.send("unknown@company.com", mail_from="john@company.com")
+    lab.wait_maildir("john", subject)
+    assert not lab.teamware_has(subject)
+
+
 def test_a_bounce_with_the_empty_sender_passes_through(scenario, lab):
     subject = lab.send(scenario.rcpt("bert"), mail_from="<>")
     message = lab.wait_teamware_message(subject)
@@ -91,7 +98,6 @@ def test_exactly_the_chosen_front_end_serves_smtp(scenario, lab):
 
 def test_mail_waits_while_teamware_office_is_down(scenario, lab):
     """Teamware Office stopped: qmail defers (nothing lost); back up and ALRM to qmail-send: delivered."""
-    lab = lab
     lab.wait_queue_empty()
     deferrals = lab.deferrals()
     lab.stop_teamware()
