@@ -29,13 +29,9 @@ import socket
 import subprocess
 import threading
 
-import importlib
-
 import pytest
 
-# tests/unit/conftest.py makes ansible_collections.teamware.qmail importable when only these tests are collected.
-importlib.import_module("...unit.conftest", __package__)
-
+# tests/conftest.py makes ansible_collections.teamware.qmail importable.
 from ...qmail_installation import SKIP_PREFIX, require_qmail  # noqa: E402
 from ...unit.plugins.module_utils.test_route_check import Tree, compile_assign  # noqa: E402
 
