@@ -12,19 +12,11 @@ import pytest
 
 from .fake_host import FakeHost
 from .playbook_helpers import run_playbook, snapshot
+from ...method_examples import METHOD_SETTINGS
 
 PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "qmail_role.yml")
 
-METHODS = {
-    "none": dict(teamware_domains=["tw.company.com"]),
-    "torecvm_alias": dict(teamware_routing="domain", teamware_domains=["tw.company.com"]),
-    "torecvm_virtualdomains": dict(teamware_domains=["tw.company.com"]),
-    "torecvm_users": dict(teamware_domains=["company.com"], teamware_user_prefix="tw."),
-    "smtp_smtproutes": dict(teamware_domains=["tw.company.com"]),
-    "smtp_alias": dict(teamware_routing="user", teamware_domains=["company.com"], teamware_user_prefix="tw."),
-    "smtp_users": dict(teamware_domains=["company.com"], teamware_user_prefix="tw."),
-    "smtp_forward": dict(teamware_domains=["company.com"], teamware_user_prefix="tw.", teamware_rewrite_domain="tw.company.com"),
-}
+METHODS = METHOD_SETTINGS
 # What qmail must be told on a first run: HUP when locals/virtualdomains change, qmail-newu when users/assign does.
 FIRST_RUN_ACTIONS = {
     "none": ["qmail-newu", "qmailctl hup"],

@@ -18,20 +18,11 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.modules import routing_table
 
+from ....method_examples import METHOD_SETTINGS
+
 # qmail refuses to deliver as root, so the accounts get an ordinary uid (root may chown to it).
 UID = os.getuid() or 1000
 GID = os.getgid() or 1000
-
-METHOD_SETTINGS = {
-    "none": dict(teamware_domains=["tw.company.com"]),
-    "torecvm_alias": dict(teamware_routing="domain", teamware_domains=["tw.company.com"]),
-    "torecvm_virtualdomains": dict(teamware_domains=["tw.company.com"]),
-    "torecvm_users": dict(teamware_domains=["company.com"], teamware_user_prefix="tw."),
-    "smtp_smtproutes": dict(teamware_domains=["tw.company.com"]),
-    "smtp_alias": dict(teamware_routing="user", teamware_domains=["company.com"], teamware_user_prefix="tw."),
-    "smtp_users": dict(teamware_domains=["company.com"], teamware_user_prefix="tw."),
-    "smtp_forward": dict(teamware_domains=["company.com"], teamware_user_prefix="tw.", teamware_rewrite_domain="tw.company.com"),
-}
 
 
 class Tree:
