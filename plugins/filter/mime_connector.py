@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters for the Teamware Office MIME connector settings, computed on the controller.
 
-Documentation: the sidecar files mime_connector_settings.yml, mime_connector_problems.yml
-and mime_connector_file_check.yml beside this file.
+Documentation: the sidecar files mime_connector_settings.yml and mime_connector_problems.yml
+beside this file.  What the current files on a host need is found there, by the
+teamware.qmail.mime_connector_info module.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -38,15 +39,6 @@ def mime_connector_problems(variables, options=None):
     return connector.find_problems(_mapping(variables, "the input"), _mapping(options or {}, "options"))
 
 
-def mime_connector_file_check(settings, to_ini_text=None, tombsmtp_text=None):
-    """What the current to.ini and tombsmtp.ini need beyond ini_file's edits."""
-    _mapping(settings, "the input")
-    for name, text in (("to_ini_text", to_ini_text), ("tombsmtp_text", tombsmtp_text)):
-        if text is not None and not isinstance(text, str):
-            raise AnsibleFilterError("%s must be the file's text or null, not %s" % (name, type(text).__name__))
-    return connector.inspect_files(settings, to_ini_text, tombsmtp_text)
-
-
 class FilterModule(object):
     """teamware.qmail MIME connector filters."""
 
@@ -54,5 +46,4 @@ class FilterModule(object):
         return {
             "mime_connector_settings": mime_connector_settings,
             "mime_connector_problems": mime_connector_problems,
-            "mime_connector_file_check": mime_connector_file_check,
         }

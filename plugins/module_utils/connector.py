@@ -21,8 +21,11 @@ and of the outgoing SMTP server (all set through the Admin client or
 collection's assumption, shared with the test simulator (simulator/README.md).
 
 Pure Python: the filter plugins and the tests import it; nothing here touches a
-host.  ``inspect_files`` looks at the current file contents (read by the role)
-for what community.general.ini_file cannot handle safely.
+host.  ``inspect_files`` looks at the current file contents (read by the
+teamware.qmail.mime_connector_info module) for what community.general.ini_file
+cannot handle safely, and finds out whether ini_file's edits would change
+anything (``ini_file_would_change``), so that the connector is stopped only
+when a file really changes.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -505,8 +508,72 @@ def inspect_files(settings, to_ini_text, tombsmtp_text):
                          "before any section; move or remove it" % (TOMBSMTP_INI, number, section))
     current = own_node_values(tombsmtp_text)
     desired = settings["tombsmtp_ini"]["own_node"]
+    reorder = ini_file_order(current, desired) != desired
+    texts = {TO_INI: to_ini_text, TOMBSMTP_INI: tombsmtp_text}
+    pending = [edit for edit in settings["edits"]
+               if ini_file_would_change(texts[edit["file"]], edit["section"], edit["option"], edit["value_list"])]
     return {
         "problems": found,
         "own_node_current": current,
-        "own_node_reorder": ini_file_order(current, desired) != desired,
+        "own_node_reorder": reorder,
+        "pending_edits": pending,
+        "needs_change": bool(pending) or reorder,
     }
+
+
+# community.general.ini_file's own patterns (plugins/modules/ini_file.py): an active option line, a section header.
+_INI_FILE_ACTIVE_OPTION = r"(?: |\t)*(?P<comment>)%s(?: |\t)*(?P<sep>=|$)(?: |\t)*(?P<value>.*)"
+_INI_FILE_SECTION = r"^\[\s*%s\s*]"
+
+
+def ini_file_lines(text):
+    """The lines ini_file reads: utf-8-sig, universal newlines, each line with its end ("\n") if it has one."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def ini_file_would_change(text, section, option, values):
+    """Whether community.general.ini_file would change a file that holds ``text`` (None: no such file).
+
+    The call is the role's: state present, exclusive, ignore_spaces, modify_inactive_option false,
+    allow_no_value false, create true; an existing file keeps its mode and owner.  ini_file leaves the
+    file alone exactly when the section exists (or is the top of the file), the file ends with a
+    newline, and the active lines of the option hold each wanted value once and nothing else: it keeps
+    a line with a wanted value, overwrites or deletes every other one and appends what is missing.
+    Lines that differ only in the spaces around "=" count as equal (ignore_spaces).  The unit tests
+    hold this against ini_file itself.
+    """
+    if text is None:
+        return True
+    lines = ini_file_lines(text)
+    if lines and not lines[-1].endswith("\n"):
+        return True  # ini_file adds the missing newline
+    if section:
+        header = re.compile(_INI_FILE_SECTION % re.escape(section.strip()))
+        starts = [index for index, line in enumerate(lines) if header.match(line)]
+        if not starts:
+            return True  # ini_file appends the section
+        body = lines[starts[0] + 1:]
+    else:
+        body = lines
+    active = re.compile(_INI_FILE_ACTIVE_OPTION % re.escape(option))
+    wanted = []
+    for value in values:
+        if value not in wanted:
+            wanted.append(value)
+    for line in body:
+        if line.startswith("["):
+            break
+        match = active.match(line)
+        if not match:
+            continue
+        if match.group("value") not in wanted:
+            return True  # overwritten with a missing value, or deleted
+        wanted.remove(match.group("value"))
+    return bool(wanted)  # what is still missing is appended

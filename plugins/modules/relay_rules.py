@@ -183,6 +183,15 @@ options:
     description: The marker of the block in O(hosts_allow), as M(ansible.builtin.blockinfile) takes it (C({mark}) is BEGIN or END).
     type: str
     default: "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
+  required_programs:
+    description:
+      - Programs the front end needs (names looked up in C(PATH) and the sbin directories, or absolute paths); RV(missing_programs)
+        lists those that are not there.
+      - With O(format=tcprules) and O(state=present) the module changes nothing while one is missing, so that the role can
+        install the packages first (and look only once on a host that has them).
+    type: list
+    elements: str
+    default: []
 notes:
   - tcpserver uses the first rule it finds in the order full address, then shorter and shorter prefixes,
     then the empty rule. The rules file ends with the default rule C(:allow), so every other client may
@@ -322,6 +331,23 @@ hosts_allow_block:
   description: O(hosts_allow) holds a BEGIN or END line of O(hosts_allow_marker).
   returned: when O(format=hosts_allow) and O(hosts_allow) is given
   type: bool
+missing_programs:
+  description: The programs of O(required_programs) that are not there.
+  returned: always
+  type: list
+  elements: str
+inetd_conf_current:
+  description:
+    - O(inetd_conf) already holds RV(inetd_line) as M(ansible.builtin.lineinfile) would write it, no other line for the port,
+      and is a file of root:root with mode 0644; the inetd role then leaves it alone.
+  returned: when O(format=hosts_allow) and O(inetd_conf) is given
+  type: bool
+hosts_allow_current:
+  description:
+    - O(hosts_allow) already holds the marked block of RV(lines) as M(ansible.builtin.blockinfile) would write it, and is a
+      file of root:root with mode 0644; the inetd role then leaves it alone.
+  returned: when O(format=hosts_allow) and O(hosts_allow) is given
+  type: bool
 """
 
 import grp
@@ -337,6 +363,8 @@ from ansible_collections.teamware.qmail.plugins.module_utils.validators import P
 
 
 DEFAULT_MARKER = "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
+# The mode and owner (root:root) the inetd role gives inetd.conf and hosts.allow.
+CONFIG_FILE_MODE = 0o644
 
 
 def fail_validation(module, exc):
@@ -543,9 +571,21 @@ def hosts_allow_format(module, clients, prefix):
         text = read_file(module, params["inetd_conf"])
         result["inetd_conf_lines"] = relay.matching_lines(text, result["inetd_regexp"])
         result["inetd_conf_other_lines"] = relay.matching_lines(text, result["inetd_other_regexp"])
+        result["inetd_conf_current"] = (
+            not result["inetd_conf_other_lines"]
+            and relay.lineinfile_keeps(encoded(text), result["inetd_regexp"], result["inetd_line"])
+            and relay.owned_by_root(params["inetd_conf"], CONFIG_FILE_MODE))
     if params["hosts_allow"]:
-        result["hosts_allow_block"] = relay.has_block(read_file(module, params["hosts_allow"]), params["hosts_allow_marker"])
+        text = read_file(module, params["hosts_allow"])
+        result["hosts_allow_block"] = relay.has_block(text, params["hosts_allow_marker"])
+        result["hosts_allow_current"] = (
+            relay.blockinfile_keeps(encoded(text), params["hosts_allow_marker"], "\n".join(result["lines"]))
+            and relay.owned_by_root(params["hosts_allow"], CONFIG_FILE_MODE))
     return result
+
+
+def encoded(text):
+    return None if text is None else text.encode("utf-8", "surrogateescape")
 
 
 def read_file(module, path):
@@ -585,6 +625,7 @@ def main():
             inetd_conf=dict(type="path"),
             hosts_allow=dict(type="path"),
             hosts_allow_marker=dict(type="str", default=DEFAULT_MARKER),
+            required_programs=dict(type="list", elements="str", default=[]),
         ),
         required_together=[("supervise_dir", "service_dir")],
         supports_check_mode=True,
@@ -592,7 +633,13 @@ def main():
     params = module.params
     prefix = params["variable_prefix"]
     clients = []
+    missing = [program for program in params["required_programs"] if not find_program(module, program)]
     try:
+        if missing and params["format"] == "tcprules" and params["state"] == "present":
+            # Look before installing: the role installs the packages and calls the module again.
+            relay.relay_clients(params["relay_clients"], prefix + "relay_clients")
+            module.exit_json(changed=False, missing_programs=missing, changes=[], rules_changed=False, cdb_rebuilt=False,
+                             cdb_reason="", run_script_changed=False, log_run_script_changed=False, clients=[])
         if params["format"] == "tcprules" and params["state"] == "absent":
             if not params["supervise_dir"]:
                 module.fail_json(msg="state=absent needs supervise_dir and service_dir: it removes the service")
@@ -607,7 +654,15 @@ def main():
     except ValidationError as exc:
         fail_validation(module, exc)
     result["clients"] = [client.pattern for client in clients]
+    result["missing_programs"] = missing
     module.exit_json(**result)
+
+
+def find_program(module, program):
+    """An absolute path must be an executable file; a name is looked up like get_bin_path (PATH and the sbin dirs)."""
+    if os.path.isabs(program):
+        return os.path.isfile(program) and os.access(program, os.X_OK)
+    return module.get_bin_path(program) is not None
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.teamware.qmail.plugins.filter import mime_connector as plugin
 
 FILTER_DIR = os.path.dirname(os.path.abspath(plugin.__file__))
-NAMES = ("mime_connector_settings", "mime_connector_problems", "mime_connector_file_check")
+NAMES = ("mime_connector_settings", "mime_connector_problems")
 
 INVENTORY = {
     "teamware_integration_method": "smtp_smtproutes",
@@ -98,21 +98,10 @@ def test_problems_empty_when_valid():
     lambda: plugin.mime_connector_settings(["not", "a", "mapping"]),
     lambda: plugin.mime_connector_settings(INVENTORY, "mode=list"),
     lambda: plugin.mime_connector_problems("teamware_domains=x"),
-    lambda: plugin.mime_connector_file_check("settings"),
-    lambda: plugin.mime_connector_file_check(plugin.mime_connector_settings(INVENTORY), b"[MIME]\n"),
-    lambda: plugin.mime_connector_file_check(plugin.mime_connector_settings(INVENTORY), None, 42),
 ])
 def test_wrong_input_types(call):
     with pytest.raises(AnsibleFilterError):
         call()
-
-
-def test_file_check():
-    settings = plugin.mime_connector_settings(INVENTORY)
-    assert plugin.mime_connector_file_check(settings) == {"problems": [], "own_node_current": [], "own_node_reorder": False}
-    check = plugin.mime_connector_file_check(settings, "[mime]\nmode = any\n", "own_node = old.com\n")
-    assert check["own_node_current"] == ["old.com"]
-    assert check["problems"] and "[mime]" in check["problems"][0]
 
 
 JINJA_SCRIPT = r"""
@@ -142,14 +131,11 @@ def test_through_jinja_like_the_role():
     }
     done = subprocess.run([sys.executable, "-c", JINJA_SCRIPT, root, json.dumps(variables),
                            "{{ qmail_vars | teamware.qmail.mime_connector_settings(options) }}",
-                           "{{ qmail_vars | teamware.qmail.mime_connector_problems({'mime_connector_mode': 'open'}) }}",
-                           "{{ qmail_vars | teamware.qmail.mime_connector_settings(options)"
-                           " | teamware.qmail.mime_connector_file_check(none, 'own_node = A:tw.company.com') }}"],
+                           "{{ qmail_vars | teamware.qmail.mime_connector_problems({'mime_connector_mode': 'open'}) }}"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    result, problems, check = json.loads(done.stdout)
+    result, problems = json.loads(done.stdout)
     assert result["to_ini"]["mode"] == "list"
     assert result["to_ini"]["allow"] == ["company.com", "tw.company.com"]
     assert result["tombsmtp_ini"]["own_node"] == ["company.com", "A:tw.company.com"]
     assert problems == ["mime_connector_mode: mode 'open' is not one of: any, list, strict"]
-    assert check["own_node_reorder"] is True

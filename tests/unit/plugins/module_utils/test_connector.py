@@ -340,7 +340,10 @@ def test_inspect_files_accepts_unrelated_content():
     to_ini = "; Mode = any\n[General]\nMode = x\n[MIME]\n;Mode = any\nmode = any\nmax_size = 10\n[mimex]\nMode = y\n"
     tombsmtp = "; own nodes\nown_node = tw.company.com\n[Other]\nOWN = 1\n"
     check = connector.inspect_files(settings("smtp_smtproutes"), to_ini, tombsmtp)
-    assert check == {"problems": [], "own_node_current": ["tw.company.com"], "own_node_reorder": False}
+    assert check["problems"] == [] and check["own_node_current"] == ["tw.company.com"] and check["own_node_reorder"] is False
+    pending = [edit["option"] for edit in check["pending_edits"]]
+    assert pending == ["deliver_relayed_dsn", "no_relay", "mode", "allow", "smtp_port", "sendmail"]
+    assert check["needs_change"] is True
 
 
 @pytest.mark.parametrize("tombsmtp, reorder", [
