@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A no-op re-run of site.yml on a configured host, side by side with a one-task play on the same host.
 
-Run: make bench-site  (or: .venv-py311/bin/python benchmarks/bench_site_noop.py [--rounds 5] [--method smtp_smtproutes])
+Run: make bench-site  (or: .venv-py311/bin/python benchmarks/bench_site_noop.py [--rounds 5] [--method smtp_smtproutes]
+[--front-end tcpserver|inetd])
 
 The host is the temporary tree the localhost tests use (no container, no qmail).  After one
 configuring run, the two playbooks run alternately so that both see the same machine load;
@@ -52,10 +53,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.partition("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--method", default="smtp_smtproutes", choices=sorted(METHODS))
+    parser.add_argument("--front-end", default="tcpserver", choices=["tcpserver", "inetd"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         host = FakeHost(os.path.join(tmp, "host"))
-        variables = host.site_variables("tcpserver", teamware_integration_method=args.method, **METHODS[args.method])
+        variables = host.site_variables(args.front_end, teamware_integration_method=args.method, **METHODS[args.method])
         one_task = os.path.join(tmp, "one-task.yml")
         with open(one_task, "w") as handle:
             handle.write(ONE_TASK)
@@ -73,7 +75,7 @@ def main():
     ratio = site_median / one_median
     print("| playbook | median s | runs |")
     print("|---|---:|---|")
-    print("| site.yml, no-op (%s) | %.2f | %s |" % (args.method, site_median, " ".join("%.2f" % t for t in site_times)))
+    print("| site.yml, no-op (%s, %s) | %.2f | %s |" % (args.method, args.front_end, site_median, " ".join("%.2f" % t for t in site_times)))
     print("| one-task play | %.2f | %s |" % (one_median, " ".join("%.2f" % t for t in one_times)))
     print("\nratio %.2f (goal <= 3.0)" % ratio)
     return 0 if ratio <= 3.0 else 1
