@@ -23,12 +23,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-ROOT = os.path.join(REPO, "build", "collections-root")
-LINK = os.path.join(ROOT, "ansible_collections", "teamware", "qmail")
-if not os.path.lexists(LINK):
-    os.makedirs(os.path.dirname(LINK), exist_ok=True)
-    os.symlink(REPO, LINK)
-sys.path.insert(0, ROOT)
+sys.path.insert(0, REPO)
+
+from tests.collection_root import make_importable  # noqa: E402  pylint: disable=wrong-import-position
+
+make_importable()
 
 from ansible_collections.teamware.qmail.plugins.module_utils import routing  # noqa: E402  pylint: disable=wrong-import-position
 

@@ -6,9 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-import sys
-
+from .collection_root import make_importable
 from .qmail_installation import SKIP_PREFIX
 
 # Make the repository importable as ansible_collections.teamware.qmail (the repository root
@@ -16,15 +14,7 @@ from .qmail_installation import SKIP_PREFIX
 try:
     import ansible_collections.teamware.qmail  # noqa: F401  pylint: disable=unused-import
 except ImportError:
-    REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ROOT = os.path.join(REPO, "build", "collections-root")
-    LINK = os.path.join(ROOT, "ansible_collections", "teamware", "qmail")
-    if not os.path.lexists(LINK):
-        os.makedirs(os.path.dirname(LINK), exist_ok=True)
-        os.symlink(REPO, LINK)
-    sys.path.insert(0, ROOT)
-    for name in [m for m in sys.modules if m == "ansible_collections" or m.startswith("ansible_collections.")]:
-        del sys.modules[name]
+    make_importable()
 
 
 def pytest_terminal_summary(terminalreporter):

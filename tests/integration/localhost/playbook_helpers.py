@@ -13,19 +13,16 @@ import shutil
 import subprocess
 import sys
 
+from ...collection_root import collection_root
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
 def collections_path():
     """The repository as ansible_collections/teamware/qmail plus the extracted dependency collections."""
-    root = os.path.join(REPO, "build", "collections-root")
-    link = os.path.join(root, "ansible_collections", "teamware", "qmail")
-    if not os.path.lexists(link):
-        os.makedirs(os.path.dirname(link), exist_ok=True)
-        os.symlink(REPO, link)
     version = "py%d%d" % sys.version_info[:2]
-    return ":".join([root, os.path.join(REPO, ".cache", "collections-%s" % version)])
+    return ":".join([collection_root(), os.path.join(REPO, ".cache", "collections-%s" % version)])
 
 
 def ansible_playbook():

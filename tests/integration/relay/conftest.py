@@ -17,7 +17,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import grp
-import importlib
 import os
 import pwd
 import shutil
@@ -25,25 +24,10 @@ import signal
 import smtplib
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 
 import pytest
-
-try:
-    importlib.import_module("ansible_collections.teamware.qmail")
-except ImportError:
-    # A plain `pytest tests/integration/relay` from a checkout (scripts/pytest.sh sets PYTHONPATH itself).
-    REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-    ROOT = os.path.join(REPO, "build", "collections-root")
-    LINK = os.path.join(ROOT, "ansible_collections", "teamware", "qmail")
-    if not os.path.lexists(LINK):
-        os.makedirs(os.path.dirname(LINK), exist_ok=True)
-        os.symlink(REPO, LINK)
-    sys.path.insert(0, ROOT)
-    for name in [m for m in sys.modules if m == "ansible_collections" or m.startswith("ansible_collections.")]:
-        del sys.modules[name]
 
 ALLOWED = "127.0.0.2"
 REFUSED = "127.0.0.3"
