@@ -183,6 +183,15 @@ options:
     description: The marker of the block in O(hosts_allow), as M(ansible.builtin.blockinfile) takes it (C({mark}) is BEGIN or END).
     type: str
     default: "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
+  other_front_end:
+    description:
+      - The front end that was not chosen, to look at before anything changes (site.yml passes it). Keys for
+        V(kind=inetd) (with O(format=tcprules)) C(inetd_conf), C(hosts_allow), C(hosts_allow_marker), C(port),
+        C(qmail_dir), C(tcpd), C(user), C(bind_address); for V(kind=tcpserver) (with O(format=hosts_allow))
+        C(supervise_dir), C(service_dir), C(service_name). Missing keys take the roles' defaults.
+      - RV(other_front_end_active) tells whether it still serves the SMTP port; with O(format=tcprules) the module then
+        changes nothing (except in check mode, where it shows its plan), so that the other front end is disabled first.
+    type: dict
   required_programs:
     description:
       - Programs the front end needs (names looked up in C(PATH) and the sbin directories, or absolute paths); RV(missing_programs)
@@ -336,6 +345,10 @@ missing_programs:
   returned: always
   type: list
   elements: str
+other_front_end_active:
+  description: The front end of O(other_front_end) still serves the SMTP port (false without O(other_front_end)).
+  returned: always
+  type: bool
 inetd_conf_current:
   description:
     - O(inetd_conf) already holds RV(inetd_line) as M(ansible.builtin.lineinfile) would write it, no other line for the port,
@@ -626,6 +639,7 @@ def main():
             hosts_allow=dict(type="path"),
             hosts_allow_marker=dict(type="str", default=DEFAULT_MARKER),
             required_programs=dict(type="list", elements="str", default=[]),
+            other_front_end=dict(type="dict"),
         ),
         required_together=[("supervise_dir", "service_dir")],
         supports_check_mode=True,
@@ -635,11 +649,15 @@ def main():
     clients = []
     missing = [program for program in params["required_programs"] if not find_program(module, program)]
     try:
-        if missing and params["format"] == "tcprules" and params["state"] == "present":
-            # Look before installing: the role installs the packages and calls the module again.
+        other_active = other_front_end_active(module, params["other_front_end"]) if params["state"] == "present" else False
+        if ((other_active and not module.check_mode) or missing) and params["format"] == "tcprules" and params["state"] == "present":
+            # Look before acting: while the other front end holds the port, or a program is missing, nothing
+            # changes; site.yml disables the other one (the role installs the packages) and calls the module again.
+            # Check mode changes nothing anyway, so there the plan is shown at once.
             relay.relay_clients(params["relay_clients"], prefix + "relay_clients")
-            module.exit_json(changed=False, missing_programs=missing, changes=[], rules_changed=False, cdb_rebuilt=False,
-                             cdb_reason="", run_script_changed=False, log_run_script_changed=False, clients=[])
+            module.exit_json(changed=False, missing_programs=missing, other_front_end_active=other_active, changes=[],
+                             rules_changed=False, cdb_rebuilt=False, cdb_reason="", run_script_changed=False,
+                             log_run_script_changed=False, clients=[])
         if params["format"] == "tcprules" and params["state"] == "absent":
             if not params["supervise_dir"]:
                 module.fail_json(msg="state=absent needs supervise_dir and service_dir: it removes the service")
@@ -655,7 +673,38 @@ def main():
         fail_validation(module, exc)
     result["clients"] = [client.pattern for client in clients]
     result["missing_programs"] = missing
+    result["other_front_end_active"] = other_active
     module.exit_json(**result)
+
+
+def other_front_end_active(module, other):
+    """Whether the front end that was not chosen still serves (or is set up to serve) the SMTP port.
+
+    inetd: an active inetd.conf line for its port or its qmail-smtpd, or the relay block in hosts.allow (what
+    the inetd role's absent state removes).  tcpserver: its link in the scan directory, or supervise still
+    running it (what the ucspi_tcp role's absent state removes and stops).
+    """
+    if not other:
+        return False
+    kind = other.get("kind")
+    if kind == "inetd":
+        settings = relay.InetdSettings.from_vars(
+            prefix="inetd_", qmail_dir=other.get("qmail_dir") or "/var/qmail", tcpd=other.get("tcpd") or "/usr/sbin/tcpd",
+            user=other.get("user") or "qmaild", bind_address=other.get("bind_address") or "", port=str(other.get("port") or "smtp"))
+        inetd_conf = read_file(module, other.get("inetd_conf") or "/etc/inetd.conf")
+        hosts_allow = read_file(module, other.get("hosts_allow") or "/etc/hosts.allow")
+        return bool(relay.matching_lines(inetd_conf, settings.service_regexp())) or relay.has_block(
+            hosts_allow, other.get("hosts_allow_marker") or DEFAULT_MARKER)
+    if kind == "tcpserver":
+        service = relay.ServiceDirectory.from_vars(other.get("supervise_dir") or "/var/qmail/supervise",
+                                                   other.get("service_dir") or "/service",
+                                                   other.get("service_name") or "qmail-smtpd", "ucspi_tcp_")
+        if os.path.lexists(service.link):
+            return True
+        svok = module.get_bin_path("svok")
+        return bool(svok) and module.run_command([svok, service.real_dir])[0] == 0
+    module.fail_json(msg="other_front_end: kind must be inetd or tcpserver, not %r" % (kind,))
+    return False
 
 
 def find_program(module, program):

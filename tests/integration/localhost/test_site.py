@@ -88,3 +88,34 @@ def test_invalid_inventory_fails_before_any_file_changes(tmp_path, host, extra, 
     assert variable in result.output
     assert snapshot(host.root) == before
     assert host.actions() == []
+
+
+def test_switching_the_front_end_disables_the_old_one_first(tmp_path, host):
+    """tcpserver -> inetd -> tcpserver: the chosen front end changes nothing while the other still serves the port;
+    the other is disabled, then the chosen one is configured; each switch settles in one run."""
+    etc = os.path.join(host.root, "etc")
+    link = os.path.join(host.root, "service", "qmail-smtpd")
+    assert run_playbook(SITE, tmp_path, site_variables(host, "smtp_smtproutes", "tcpserver")).returncode == 0
+    assert os.path.islink(link)
+
+    to_inetd = run_playbook(SITE, tmp_path, site_variables(host, "smtp_smtproutes", "inetd"))
+    assert to_inetd.returncode == 0, to_inetd.output
+    assert not os.path.lexists(link)
+    assert "tcp-env qmail-smtpd" in read(os.path.join(etc, "inetd.conf")).replace(host.qmail + "/bin/", "")
+    # the inetd role looked (and held off), the ucspi_tcp role disabled tcpserver, the inetd role ran again
+    assert to_inetd.output.count("included: teamware.qmail.inetd for localhost") == 2, to_inetd.output
+    assert to_inetd.output.count("included: teamware.qmail.ucspi_tcp for localhost") == 1, to_inetd.output
+    settled = run_playbook(SITE, tmp_path, site_variables(host, "smtp_smtproutes", "inetd"))
+    assert settled.returncode == 0 and settled.changed() == 0, settled.output
+    assert settled.output.count("included: teamware.qmail.inetd for localhost") == 1, settled.output
+    assert "included: teamware.qmail.ucspi_tcp" not in settled.output
+
+    to_tcpserver = run_playbook(SITE, tmp_path, site_variables(host, "smtp_smtproutes", "tcpserver"))
+    assert to_tcpserver.returncode == 0, to_tcpserver.output
+    assert os.path.islink(link)
+    assert "qmail-smtpd" not in read(os.path.join(etc, "inetd.conf"))
+    assert "RELAYCLIENT" not in read(os.path.join(etc, "hosts.allow"))
+    assert to_tcpserver.output.count("included: teamware.qmail.ucspi_tcp for localhost") == 2, to_tcpserver.output
+    settled = run_playbook(SITE, tmp_path, site_variables(host, "smtp_smtproutes", "tcpserver"))
+    assert settled.returncode == 0 and settled.changed() == 0, settled.output
+    assert "included: teamware.qmail.inetd" not in settled.output

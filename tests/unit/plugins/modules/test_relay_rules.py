@@ -516,3 +516,77 @@ def test_hosts_allow_format_on_files_without_our_lines(capsys, etc):
     assert result["inetd_conf_lines"] == [] and result["inetd_conf_other_lines"] == []
     assert result["hosts_allow_block"] is False
     assert "inetd_conf_lines" not in run(capsys, dict(format="hosts_allow", relay_clients=["127."]))
+
+
+# ---------------------------------------------------------------- the front end that was not chosen; missing programs
+
+INETD_LINE = "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd\n"
+
+
+def inetd_other(etc, inetd_conf="", hosts_allow=""):
+    (etc / "inetd.conf").write_text(inetd_conf)
+    (etc / "hosts.allow").write_text(hosts_allow)
+    return {"kind": "inetd", "inetd_conf": str(etc / "inetd.conf"), "hosts_allow": str(etc / "hosts.allow")}
+
+
+@pytest.mark.parametrize("inetd_conf, hosts_allow, active", [
+    ("", "", False),
+    ("#" + INETD_LINE, "sshd: ALL\n", False),
+    (INETD_LINE, "", True),
+    ("25 stream tcp nowait root /bin/false false\n", "", True),
+    ("", MARKER.replace("{mark}", "BEGIN") + "\ntcp-env: 127.: setenv = RELAYCLIENT\n" + MARKER.replace("{mark}", "END") + "\n", True),
+], ids=["nothing", "commented", "our-line", "other-smtp-line", "hosts-allow-block"])
+def test_tcpserver_changes_nothing_while_inetd_serves_the_port(capsys, etc, fake_tcprules, inetd_conf, hosts_allow, active):
+    other = inetd_other(etc, inetd_conf, hosts_allow)
+    result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end=other))
+    assert result["other_front_end_active"] is active
+    assert result["changed"] is (not active)
+    assert os.path.exists(str(etc / "tcp.smtp")) is (not active)
+
+
+def test_check_mode_shows_the_plan_although_inetd_serves_the_port(capsys, etc, fake_tcprules):
+    result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end=inetd_other(etc, INETD_LINE)), check=True)
+    assert result["other_front_end_active"] is True and result["changed"] is True
+    assert not os.path.exists(str(etc / "tcp.smtp"))
+
+
+def test_inetd_sees_tcpserver_by_its_link_or_supervise(capsys, tmp_path, monkeypatch):
+    other = {"kind": "tcpserver", "supervise_dir": str(tmp_path / "supervise"), "service_dir": str(tmp_path / "service")}
+    fake_daemontools(tmp_path, monkeypatch, supervised=False)
+    assert run(capsys, dict(format="hosts_allow", relay_clients=["127."], other_front_end=other))["other_front_end_active"] is False
+    (tmp_path / "service").mkdir()
+    (tmp_path / "service" / "qmail-smtpd").symlink_to(str(tmp_path / "supervise" / "qmail-smtpd"))
+    assert run(capsys, dict(format="hosts_allow", relay_clients=["127."], other_front_end=other))["other_front_end_active"] is True
+
+
+def test_inetd_sees_a_tcpserver_still_supervised(capsys, tmp_path, monkeypatch):
+    other = {"kind": "tcpserver", "supervise_dir": str(tmp_path / "supervise"), "service_dir": str(tmp_path / "service")}
+    fake_daemontools(tmp_path, monkeypatch, supervised=True)
+    assert run(capsys, dict(format="hosts_allow", relay_clients=["127."], other_front_end=other))["other_front_end_active"] is True
+
+
+def test_absent_state_does_not_look_at_the_other_front_end(capsys, tmp_path, monkeypatch):
+    fake_daemontools(tmp_path, monkeypatch, supervised=False)
+    result = run(capsys, absent_args(tmp_path, other_front_end={"kind": "unknown"}))
+    assert result["other_front_end_active"] is False and "failed" not in result
+
+
+def test_unknown_kind_of_front_end_fails(capsys, etc, fake_tcprules):
+    result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end={"kind": "xinetd"}))
+    assert result["failed"] is True and "kind must be inetd or tcpserver" in result["msg"]
+
+
+def test_missing_programs_hold_tcpserver_back(capsys, etc, fake_tcprules):
+    result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], required_programs=["tcpserver-that-is-not-there",
+                                                                                       fake_tcprules[0], "/no/such/program"]))
+    assert result["missing_programs"] == ["tcpserver-that-is-not-there", "/no/such/program"]
+    assert result["changed"] is False and not os.path.exists(str(etc / "tcp.smtp"))
+    assert run(capsys, rules_args(etc, tcprules=fake_tcprules[0], required_programs=[fake_tcprules[0], "sh"]))["changed"] is True
+
+
+def test_hosts_allow_format_reports_missing_programs_and_current_files(capsys, etc):
+    (etc / "hosts.allow").write_text("")
+    result = run(capsys, dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(etc / "inetd.conf"),
+                              hosts_allow=str(etc / "hosts.allow"), required_programs=["/no/tcpd"]))
+    assert result["missing_programs"] == ["/no/tcpd"]
+    assert result["inetd_conf_current"] is False and result["hosts_allow_current"] is False
