@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -58,6 +59,14 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         host = FakeHost(os.path.join(tmp, "host"))
         variables = host.site_variables(args.front_end, teamware_integration_method=args.method, **METHODS[args.method])
+        # The roles' defaults where the machine allows it: a configured host has the front ends' programs (then no
+        # apt call is made) and its routing user (qmail_accounts names it, so no user call is made either).
+        programs = ("tcpserver", "tcprules", "supervise", "setuidgid", "multilog", "tcpd", "inetd")
+        if all(shutil.which(name) or os.path.exists(os.path.join("/usr/sbin", name)) for name in programs):
+            variables.update(ucspi_tcp_manage_packages=True, inetd_manage_packages=True)
+        else:
+            print("note: ucspi-tcp, daemontools, tcpd or openbsd-inetd missing: package management stays off")
+        variables.update(qmail_manage_routing_user=True)
         one_task = os.path.join(tmp, "one-task.yml")
         with open(one_task, "w") as handle:
             handle.write(ONE_TASK)

@@ -166,6 +166,18 @@ options:
         finds its C(.qmail) file gone while qmail still routes by the old files.
     type: bool
     default: true
+  routing_user_home:
+    description:
+      - Given when the caller creates the routing user (O(teamware_routing_user)) itself, as the qmail role does; the home
+        it gives the user.
+      - When the method needs the user and it does not exist, or its home (or shell, O(routing_user_shell)) differs, the
+        module checks everything, writes nothing and returns RV(routing_user_needed); the caller creates or fixes the user
+        and calls the module again. On a host where the user is right this saves a call.
+      - In check mode the files are shown with placeholder ids instead.
+    type: path
+  routing_user_shell:
+    description: With O(routing_user_home), the login shell the caller gives the routing user.
+    type: str
 notes:
   - The C(.qmail) file names follow qmail-local, lower case with C(.) written as C(:) (C(~alias/.qmail-john:doe)).
 """
@@ -237,6 +249,12 @@ changes:
   type: list
   elements: dict
   sample: [{"path": "/var/qmail/control/smtproutes", "kind": "smtproutes", "action": "write", "reasons": ["content"]}]
+routing_user_needed:
+  description:
+    - The routing user must be created or its home or shell set (only with O(routing_user_home)). Outside check mode
+      nothing was written.
+  returned: always
+  type: bool
 changed_kinds:
   description: The kinds of file that changed, among rcpthosts, locals, virtualdomains, smtproutes, users_assign, dot_qmail, delivery_wrapper.
   returned: always
@@ -284,6 +302,20 @@ def lookup_account(name, overrides):
     except KeyError:
         return None
     return routing.Account(name, entry.pw_uid, entry.pw_gid, entry.pw_dir)
+
+
+def routing_user_differs(name, account, overrides, params):
+    """Whether the role must create the routing user or set its home or shell (only when it manages the user:
+    O(routing_user_home) is given).  Accounts of qmail_accounts are taken as they are."""
+    if not params["routing_user_home"]:
+        return False
+    if account is None:
+        return True
+    if name in overrides:
+        return False
+    entry = pwd.getpwnam(name)
+    return entry.pw_dir != params["routing_user_home"] or (
+        bool(params["routing_user_shell"]) and entry.pw_shell != params["routing_user_shell"])
 
 
 def marked_dot_qmail_files(home):
@@ -382,6 +414,8 @@ def main():
         qmail_required_groups=dict(type="list", elements="str", default=["qmail", "nofiles"]),
         qmail_accounts=dict(type="dict", default={}),
         remove_stale=dict(type="bool", default=True),
+        routing_user_home=dict(type="path"),
+        routing_user_shell=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -402,10 +436,14 @@ def main():
         module.fail_json(msg="qmail_accounts: qmail's user 'alias' does not exist; is qmail installed?")
     routing_user = params["teamware_routing_user"]
     routing_account = lookup_account(routing_user, overrides) if routing_user else None
-    if routing_account is None and module.check_mode and routing.METHODS[params["teamware_integration_method"]].needs_routing_user:
-        # In check mode the role only pretends to create the user: show the files with placeholders.
-        routing_account = routing.Account(routing_user, None, None, "/home/%s" % routing_user)
-        module.warn("teamware_routing_user: %s does not exist yet; users/assign is shown with UNKNOWN ids" % routing_user)
+    needs_routing_user = bool(routing_user) and routing.METHODS[params["teamware_integration_method"]].needs_routing_user
+    routing_user_needed = needs_routing_user and routing_user_differs(routing_user, routing_account, overrides, params)
+    if routing_account is None and needs_routing_user and (module.check_mode or routing_user_needed):
+        # The role creates the user after this call (or, in check mode, only pretends to): everything is checked,
+        # and check mode shows the files, with placeholders.
+        routing_account = routing.Account(routing_user, None, None, params["routing_user_home"] or "/home/%s" % routing_user)
+        if module.check_mode:
+            module.warn("teamware_routing_user: %s does not exist yet; users/assign is shown with UNKNOWN ids" % routing_user)
     existing_users = [entry.pw_name for entry in pwd.getpwall()] + list(overrides)
 
     try:
@@ -414,6 +452,11 @@ def main():
         module.fail_json(msg="Invalid Teamware/qmail settings, nothing changed: %s" % exc.render(),
                          problems=[{"variable": var, "reason": reason} for var, reason in exc.problems])
     table = routing.build_routing_table(settings_obj).as_dict()
+    if routing_user_needed and not module.check_mode:
+        # Look before acting: the settings are valid, but the routing user must be created (or set right) first;
+        # the role does that and calls the module again.  Nothing is written.
+        module.exit_json(changed=False, routing_user_needed=True, table=table, changes=[], changed_kinds=[], stale=[],
+                         actions=dict(hup_qmail_send=False, rebuild_users_cdb=False))
 
     states = desired_files(table, qmail_dir, params["qmail_delivery_wrapper"])
     wanted = set(state.path for state in states)
@@ -445,6 +488,7 @@ def main():
     kinds = sorted(set(change["kind"] for change in changes))
     result = dict(
         changed=bool(changes),
+        routing_user_needed=routing_user_needed,
         table=table,
         changes=[dict((k, c[k]) for k in ("path", "kind", "action", "reasons") if k in c) for c in changes],
         changed_kinds=kinds,

@@ -9,6 +9,7 @@ __metaclass__ = type
 import itertools
 import json
 import os
+import pwd
 import stat
 
 import pytest
@@ -224,3 +225,49 @@ def test_check_mode_with_a_routing_user_not_yet_created(tree, capsys, monkeypatc
     result = run(capsys, args, check=True)
     assert "UNKNOWN" in result["table"]["users_assign"][0]
     assert any("twu-not-created" in text for text in warned)
+
+
+# --- the routing user: look before acting ---------------------------------------------------
+
+def test_a_missing_routing_user_holds_the_writes_until_it_is_created(tree, capsys):
+    args = tree.args("torecvm_users", teamware_routing_user="twu-not-created", routing_user_home="/home/twu-not-created")
+    del args["qmail_accounts"]["twu"]
+    before = tree.snapshot()
+    result = run(capsys, args)
+    assert result["routing_user_needed"] is True and result["changed"] is False
+    assert result["actions"] == {"hup_qmail_send": False, "rebuild_users_cdb": False}
+    assert "/home/twu-not-created" in result["table"]["users_assign"][0]
+    assert tree.snapshot() == before
+
+
+def test_a_missing_routing_user_with_bad_settings_fails_before_the_user_is_created(tree, capsys):
+    args = tree.args("torecvm_users", teamware_routing_user="twu-not-created", routing_user_home="/home/twu-not-created",
+                     qmail_local_domains=["company.com", "tw.company.com..bad"])
+    del args["qmail_accounts"]["twu"]
+    result = run(capsys, args)
+    assert result["failed"] is True and "qmail_local_domains" in result["msg"]
+
+
+def test_a_routing_user_that_is_there_is_not_needed(tree, capsys):
+    # qmail_accounts entries are taken as they are; without routing_user_home nothing is looked at.
+    assert run(capsys, tree.args("torecvm_users", routing_user_home="/elsewhere"))["routing_user_needed"] is False
+    args = tree.args("torecvm_users", teamware_routing_user="twu-not-created")
+    del args["qmail_accounts"]["twu"]
+    result = run(capsys, args)
+    assert result["failed"] is True and result.get("routing_user_needed") is None
+
+
+def test_a_method_without_routing_user_never_needs_it(tree, capsys):
+    args = tree.args("smtp_smtproutes", teamware_routing_user="twu-not-created", routing_user_home="/home/twu-not-created")
+    result = run(capsys, args)
+    assert result["routing_user_needed"] is False and result["changed"] is True
+
+
+@pytest.mark.parametrize("home, shell, needed", [
+    ("/root", None, False), ("/elsewhere", None, True), ("/root", "/bin/false-not-roots-shell", True)])
+def test_the_home_and_shell_of_an_existing_routing_user_are_compared(tree, home, shell, needed):
+    root = pwd.getpwuid(0)
+    args = tree.args("torecvm_users", teamware_routing_user=root.pw_name, routing_user_home=home if home != "/root" else root.pw_dir,
+                     routing_user_shell=shell)
+    assert routing_table.routing_user_differs(root.pw_name, routing.Account(root.pw_name, 0, 0, root.pw_dir), {},
+                                              dict(args)) is needed
