@@ -451,13 +451,15 @@ def service_directory(module, prefix):
     return relay.ServiceDirectory.from_vars(params["supervise_dir"], params["service_dir"], params["service_name"], prefix)
 
 
+def supervised(module, service):
+    """Whether supervise runs the service (svok); false without daemontools."""
+    svok = module.get_bin_path("svok")
+    return bool(svok) and module.run_command([svok, service.real_dir])[0] == 0
+
+
 def run_svc_tools(module, service):
     """Stop a supervised service: svok, then svc -dx on it and its log service. Returns whether it ran."""
-    svok = module.get_bin_path("svok")
-    if not svok:
-        return False
-    rc, dummy, dummy = module.run_command([svok, service.real_dir])
-    if rc != 0:
+    if not supervised(module, service):
         return False
     if not module.check_mode:
         svc = module.get_bin_path("svc", required=True)
@@ -696,13 +698,11 @@ def other_front_end_active(module, other):
         return bool(relay.matching_lines(inetd_conf, settings.service_regexp())) or relay.has_block(
             hosts_allow, other.get("hosts_allow_marker") or DEFAULT_MARKER)
     if kind == "tcpserver":
-        service = relay.ServiceDirectory.from_vars(other.get("supervise_dir") or "/var/qmail/supervise",
+        qmail_dir = other.get("qmail_dir") or "/var/qmail"
+        service = relay.ServiceDirectory.from_vars(other.get("supervise_dir") or os.path.join(qmail_dir, "supervise"),
                                                    other.get("service_dir") or "/service",
                                                    other.get("service_name") or "qmail-smtpd", "ucspi_tcp_")
-        if os.path.lexists(service.link):
-            return True
-        svok = module.get_bin_path("svok")
-        return bool(svok) and module.run_command([svok, service.real_dir])[0] == 0
+        return os.path.lexists(service.link) or supervised(module, service)
     module.fail_json(msg="other_front_end: kind must be inetd or tcpserver, not %r" % (kind,))
     return False
 
