@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import struct
+import sys
 
 _PAIR = struct.Struct("<LL")
 
@@ -65,3 +66,17 @@ class Reader:
         for value in self.gets(key):
             return value
         return default
+
+
+def best_library():
+    """(library, name) for reading cdb files: pure-cdb's cdblib, else Debian's cdb, else this reader."""
+    try:
+        import cdblib
+        return cdblib, "cdblib"
+    except ImportError:
+        pass
+    try:
+        import cdb
+        return cdb, "cdb"
+    except ImportError:
+        return sys.modules[__name__], "teamware.qmail cdb_reader"

@@ -1544,3 +1544,72 @@ def summary_line(route):
     if route.get("warnings"):
         text += " | %d WARNING%s" % (len(route["warnings"]), "" if len(route["warnings"]) == 1 else "S")
     return text
+
+
+# ---------------------------------------------------------------- the report of the modules
+
+# The options of a route report, in Ansible's argument-spec format (plain data): teamware.qmail.qmail_route_info
+# takes them with qmail_dir, and routing_table's route_report takes them as one dict, so both ask the same.
+REPORT_OPTIONS = dict(
+    addresses=dict(type="list", elements="str", required=True),
+    passwd_file=dict(type="path", default="/etc/passwd", no_log=False),
+    tcp_rules=dict(type="path", default="/etc/tcp.smtp"),
+    tcp_rules_cdb=dict(type="path"),
+    hosts_allow=dict(type="path", default="/etc/hosts.allow"),
+    aliasempty=dict(type="str", default=DEFAULT_ALIASEMPTY),
+    sender=dict(type="str", default=DEFAULT_SENDER),
+    teamware_domains=dict(type="list", elements="str", default=[]),
+    teamware_user_prefix=dict(type="str"),
+    teamware_servers=dict(type="list", elements="str", default=[]),
+    qmail_delivery_wrapper=dict(type="path", default=DEFAULT_WRAPPER),
+    max_forward_depth=dict(type="int", default=DEFAULT_MAX_DEPTH),
+)
+
+
+def report(qmail_dir, params, cdb_library, cdb_library_name, relay=True):
+    """Where qmail delivers params["addresses"], as the modules return it (see qmail_route_info's RETURN).
+
+    params: the REPORT_OPTIONS values.  relay=False leaves out the relay clients (routing_table reports before the
+    front end has written its files).  Raises IOError/OSError when qmail's files cannot be read.
+    """
+    view = HostView(qmail_dir, params["passwd_file"], make_cdb_opener(cdb_library))
+    options = Options(
+        sender=params["sender"],
+        aliasempty=params["aliasempty"],
+        teamware_domains=params["teamware_domains"],
+        teamware_user_prefix=params["teamware_user_prefix"],
+        teamware_servers=params["teamware_servers"],
+        delivery_wrappers=[params["qmail_delivery_wrapper"]],
+        max_depth=params["max_forward_depth"],
+    )
+    router = Router(view, options)
+    result = {}
+    relay_warnings, relay_notes = [], []
+    if relay:
+        result["relay_clients"], relay_warnings, relay_notes = router.relay_clients(
+            params["tcp_rules"], params["hosts_allow"], params["tcp_rules_cdb"])
+    routes = [router.route(address) for address in params["addresses"]]
+    config = router.config
+    result.update(
+        summary=[route["summary"] for route in routes],
+        routes=routes,
+        config=dict(
+            me=config.me,
+            locals=config.locals_list,
+            rcpthosts=config.rcpthosts_list,
+            virtualdomains=config.virtualdomains_list,
+            smtproutes=config.smtproutes_list,
+            percenthack=control_lines(config.texts["percenthack"]),
+            envnoathost=config.envnoathost,
+            users_cdb=router.users_cdb_present,
+            cdb_library=cdb_library_name,
+        ),
+        config_warnings=router.warnings + relay_warnings,
+        notes=router.notes + relay_notes,
+    )
+    return result
+
+
+def report_warnings(result):
+    """The warnings of a report, each once: the configuration's, then each route's."""
+    return _unique(result["config_warnings"] + [text for route in result["routes"] for text in route["warnings"]])

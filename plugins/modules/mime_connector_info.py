@@ -22,6 +22,7 @@ description:
   - Reports the lines that C(ini_file) cannot edit safely (a C([mime]) section or a C(Mode =) key the connector would
     still read, C(own_node) inside a section, text that is not UTF-8) and whether the C(own_node) lines must be written
     again to get their order right.
+  - The C(warnings) of O(settings) (risky connector settings) are the module's warnings.
   - Nothing is changed.
 author:
   - teamware.qmail contributors (@teamware)
@@ -75,6 +76,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+settings:
+  description: O(settings) as given, so that the caller can compute them in the call's arguments and use them afterwards.
+  returned: always
+  type: dict
 root:
   description: The Teamware Office root.
   returned: always
@@ -218,8 +223,11 @@ def main():
         files[name], texts[name] = read_file(name, path, problems)
 
     check = connector.inspect_files(settings, texts[connector.TO_INI], texts[connector.TOMBSMTP_INI])
+    for text in settings.get("warnings") or []:
+        module.warn(text)
     module.exit_json(
         changed=False,
+        settings=settings,
         root=root_facts,
         torecvm=torecvm_facts,
         spool=spool_facts,

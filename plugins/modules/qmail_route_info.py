@@ -332,36 +332,12 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader, route_check
 
-CDB_LIBRARY = None
-CDB_LIBRARY_NAME = None
-try:
-    import cdblib
-    CDB_LIBRARY, CDB_LIBRARY_NAME = cdblib, "cdblib"
-except ImportError:
-    try:
-        import cdb
-        CDB_LIBRARY, CDB_LIBRARY_NAME = cdb, "cdb"
-    except ImportError:
-        # the collection's own pure-Python reader (same interface as cdblib)
-        CDB_LIBRARY, CDB_LIBRARY_NAME = cdb_reader, "teamware.qmail cdb_reader"
+CDB_LIBRARY = cdb_reader.best_library()[0]
+CDB_LIBRARY_NAME = cdb_reader.best_library()[1]
 
 
 def main():
-    argument_spec = dict(
-        addresses=dict(type="list", elements="str", required=True),
-        qmail_dir=dict(type="path", default="/var/qmail"),
-        passwd_file=dict(type="path", default="/etc/passwd", no_log=False),
-        tcp_rules=dict(type="path", default="/etc/tcp.smtp"),
-        tcp_rules_cdb=dict(type="path"),
-        hosts_allow=dict(type="path", default="/etc/hosts.allow"),
-        aliasempty=dict(type="str", default=route_check.DEFAULT_ALIASEMPTY),
-        sender=dict(type="str", default=route_check.DEFAULT_SENDER),
-        teamware_domains=dict(type="list", elements="str", default=[]),
-        teamware_user_prefix=dict(type="str"),
-        teamware_servers=dict(type="list", elements="str", default=[]),
-        qmail_delivery_wrapper=dict(type="path", default=route_check.DEFAULT_WRAPPER),
-        max_forward_depth=dict(type="int", default=route_check.DEFAULT_MAX_DEPTH),
-    )
+    argument_spec = dict(route_check.REPORT_OPTIONS, qmail_dir=dict(type="path", default="/var/qmail"))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     qmail_dir = params["qmail_dir"]
@@ -370,53 +346,13 @@ def main():
         module.fail_json(msg="qmail_dir: %s has no control directory; is qmail installed there?" % qmail_dir)
     if params["max_forward_depth"] < 1:
         module.fail_json(msg="max_forward_depth must be at least 1")
-    view = route_check.HostView(qmail_dir, params["passwd_file"], route_check.make_cdb_opener(CDB_LIBRARY))
-    options = route_check.Options(
-        sender=params["sender"],
-        aliasempty=params["aliasempty"],
-        teamware_domains=params["teamware_domains"],
-        teamware_user_prefix=params["teamware_user_prefix"],
-        teamware_servers=params["teamware_servers"],
-        delivery_wrappers=[params["qmail_delivery_wrapper"]],
-        max_depth=params["max_forward_depth"],
-    )
     try:
-        router = route_check.Router(view, options)
-        clients, relay_warnings, relay_notes = router.relay_clients(params["tcp_rules"], params["hosts_allow"], params["tcp_rules_cdb"])
-        routes = [router.route(address) for address in params["addresses"]]
+        result = route_check.report(qmail_dir, params, CDB_LIBRARY, CDB_LIBRARY_NAME)
     except (IOError, OSError) as exc:
         module.fail_json(msg="cannot read the qmail configuration: %s" % exc, exception=traceback.format_exc())
-
-    config_warnings = router.warnings + relay_warnings
-    shown = set()
-    for text in config_warnings + [w for route in routes for w in route["warnings"]]:
-        if text not in shown:
-            shown.add(text)
-            module.warn(text)
-    config = router.config
-    module.exit_json(
-        changed=False,
-        summary=[route["summary"] for route in routes],
-        routes=routes,
-        relay_clients=clients,
-        config=dict(
-            me=config.me,
-            locals=config.locals_list,
-            rcpthosts=config.rcpthosts_list,
-            virtualdomains=config.virtualdomains_list,
-            smtproutes=config.smtproutes_list,
-            percenthack=control_percenthack(config),
-            envnoathost=config.envnoathost,
-            users_cdb=router.users_cdb_present,
-            cdb_library=CDB_LIBRARY_NAME,
-        ),
-        config_warnings=config_warnings,
-        notes=router.notes + relay_notes,
-    )
-
-
-def control_percenthack(config):
-    return route_check.control_lines(config.texts["percenthack"])
+    for text in route_check.report_warnings(result):
+        module.warn(text)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

@@ -158,6 +158,8 @@ options:
     description:
       - With O(format=tcprules) and O(supervise_dir), V(present) builds and links the service, V(absent) removes its link
         from the scan directory and stops it (needs O(supervise_dir) and O(service_dir)).
+      - With O(format=hosts_allow) the module writes nothing either way; the state says what RV(files_current) compares
+        the files with.
     type: str
     default: present
     choices: [present, absent]
@@ -354,6 +356,12 @@ inetd_conf_current:
     - O(inetd_conf) already holds RV(inetd_line) as M(ansible.builtin.lineinfile) would write it, no other line for the port,
       and is a file of root:root with mode 0644; the inetd role then leaves it alone.
   returned: when O(format=hosts_allow) and O(inetd_conf) is given
+  type: bool
+files_current:
+  description:
+    - Both files are as O(state) wants them (V(present) RV(inetd_conf_current) and RV(hosts_allow_current); V(absent) no
+      line of the service in O(inetd_conf) and no marked block in O(hosts_allow)); the inetd role then edits nothing.
+  returned: when O(format=hosts_allow) and both O(inetd_conf) and O(hosts_allow) are given
   type: bool
 hosts_allow_current:
   description:
@@ -596,6 +604,11 @@ def hosts_allow_format(module, clients, prefix):
         result["hosts_allow_current"] = (
             relay.blockinfile_keeps(encoded(text), params["hosts_allow_marker"], "\n".join(result["lines"]))
             and relay.owned_by_root(params["hosts_allow"], CONFIG_FILE_MODE))
+    if params["inetd_conf"] and params["hosts_allow"]:
+        if params["state"] == "present":
+            result["files_current"] = result["inetd_conf_current"] and result["hosts_allow_current"]
+        else:
+            result["files_current"] = not result["inetd_conf_lines"] and not result["hosts_allow_block"]
     return result
 
 

@@ -178,6 +178,16 @@ options:
   routing_user_shell:
     description: With O(routing_user_home), the login shell the caller gives the routing user.
     type: str
+  route_report:
+    description:
+      - Where qmail delivers some addresses, asked the way M(teamware.qmail.qmail_route_info) is asked, as a dict of its
+        options (O(teamware.qmail.qmail_route_info#module:addresses), O(teamware.qmail.qmail_route_info#module:passwd_file),
+        O(teamware.qmail.qmail_route_info#module:teamware_domains), ...) except C(qmail_dir), for which this module's
+        O(qmail_dir) is used. It is checked before anything changes.
+      - Answered (RV(route_report)) only when this call changed nothing and left nothing to do (RV(follow_up_needed)), so
+        that the files it reads are those qmail routes by. site.yml sets it, so that a run that changes nothing makes no
+        second call for its deploy check.
+    type: dict
 notes:
   - The C(.qmail) file names follow qmail-local, lower case with C(.) written as C(:) (C(~alias/.qmail-john:doe)).
 """
@@ -265,6 +275,21 @@ stale:
   returned: always
   type: list
   elements: str
+follow_up_needed:
+  description:
+    - Something is left for the caller to do after this call (see RV(routing_user_needed), RV(actions) and RV(stale)),
+      such as creating the routing user and calling again, running C(qmail-newu), sending qmail-send a HUP, or removing
+      the stale files.
+    - False on a host whose routing is already right and complete, so that a role can skip all of it at once.
+  returned: always
+  type: bool
+route_report:
+  description:
+    - What M(teamware.qmail.qmail_route_info) returns for O(route_report) (RV(teamware.qmail.qmail_route_info#module:summary),
+      RV(teamware.qmail.qmail_route_info#module:routes), RV(teamware.qmail.qmail_route_info#module:config), ...), without
+      the relay clients, which the front end writes after this call. Its warnings are the module's warnings.
+  returned: when O(route_report) is set, nothing changed and RV(follow_up_needed) is false
+  type: dict
 actions:
   description: What qmail needs so that the change takes effect.
   returned: always
@@ -283,13 +308,29 @@ import os
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader
 from ansible_collections.teamware.qmail.plugins.module_utils import delivery_wrapper
 from ansible_collections.teamware.qmail.plugins.module_utils import files
+from ansible_collections.teamware.qmail.plugins.module_utils import route_check
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
 SETTING_OPTIONS = tuple(routing.DEFAULTS)
+
+
+def route_report_params(module, raw):
+    """The route_report option checked against qmail_route_info's options (None when not set)."""
+    if raw is None:
+        return None
+    validated = ArgumentSpecValidator(route_check.REPORT_OPTIONS).validate(dict((k, v) for k, v in raw.items() if v is not None))
+    problems = list(validated.error_messages)
+    if not problems and validated.validated_parameters["max_forward_depth"] < 1:
+        problems.append("max_forward_depth must be at least 1")
+    if problems:
+        module.fail_json(msg="route_report: %s; nothing changed" % "; ".join(problems))
+    return validated.validated_parameters
 
 
 def lookup_account(name, overrides):
@@ -416,10 +457,12 @@ def main():
         remove_stale=dict(type="bool", default=True),
         routing_user_home=dict(type="path"),
         routing_user_shell=dict(type="str"),
+        route_report=dict(type="dict"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     qmail_dir = params["qmail_dir"]
+    report_params = route_report_params(module, params["route_report"])
 
     missing = missing_installation(qmail_dir, params["qmail_required_users"], params["qmail_required_groups"], params["qmail_accounts"])
     if missing:
@@ -455,8 +498,8 @@ def main():
     if routing_user_needed and not module.check_mode:
         # Look before acting: the settings are valid, but the routing user must be created (or set right) first;
         # the role does that and calls the module again.  Nothing is written.
-        module.exit_json(changed=False, routing_user_needed=True, table=table, changes=[], changed_kinds=[], stale=[],
-                         actions=dict(hup_qmail_send=False, rebuild_users_cdb=False))
+        module.exit_json(changed=False, routing_user_needed=True, follow_up_needed=True, table=table, changes=[],
+                         changed_kinds=[], stale=[], actions=dict(hup_qmail_send=False, rebuild_users_cdb=False))
 
     states = desired_files(table, qmail_dir, params["qmail_delivery_wrapper"])
     wanted = set(state.path for state in states)
@@ -486,6 +529,10 @@ def main():
                 module.fail_json(msg="could not write %s: %s" % (change["path"], exc), changes=changes)
 
     kinds = sorted(set(change["kind"] for change in changes))
+    actions = dict(
+        hup_qmail_send=bool(set(kinds) & set(["locals", "virtualdomains"])),
+        rebuild_users_cdb="users_assign" in kinds or users_cdb_outdated(qmail_dir),
+    )
     result = dict(
         changed=bool(changes),
         routing_user_needed=routing_user_needed,
@@ -493,13 +540,20 @@ def main():
         changes=[dict((k, c[k]) for k in ("path", "kind", "action", "reasons") if k in c) for c in changes],
         changed_kinds=kinds,
         stale=stale,
-        actions=dict(
-            hup_qmail_send=bool(set(kinds) & set(["locals", "virtualdomains"])),
-            rebuild_users_cdb="users_assign" in kinds or users_cdb_outdated(qmail_dir),
-        ),
+        actions=actions,
+        follow_up_needed=routing_user_needed or bool(stale) or any(actions.values()),
     )
     if module._diff:
         result["diff"] = [files.diff_entry(change) for change in changes]
+    if report_params is not None and not result["changed"] and not result["follow_up_needed"]:
+        # The files are those qmail routes by: answer the deploy check from here (see the option).
+        library, library_name = cdb_reader.best_library()
+        try:
+            result["route_report"] = route_check.report(qmail_dir, report_params, library, library_name, relay=False)
+        except (IOError, OSError) as exc:
+            module.fail_json(msg="route_report: cannot read the qmail configuration: %s" % exc)
+        for text in route_check.report_warnings(result["route_report"]):
+            module.warn(text)
     module.exit_json(**result)
 
 

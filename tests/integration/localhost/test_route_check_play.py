@@ -134,3 +134,31 @@ def test_check_mode_on_a_fresh_tree_does_not_assert(tmp_path, host):
     assert "teamware_expected_routes is not asserted" in result.output
     assert "expected mailbox:twu" not in result.output
     assert snapshot(host.root) == before
+
+
+ASK_TASK = "TASK [Ask qmail where the addresses go] "
+
+
+def test_a_site_run_that_changes_nothing_takes_the_routes_from_the_qmail_role(tmp_path, host):
+    first = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=RIGHT))
+    assert first.returncode == 0, first.output
+    assert ASK_TASK in first.output  # the routing changed: qmail_route_info is asked after qmail-newu and the HUP
+
+    again = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=RIGHT))
+    assert again.returncode == 0 and again.changed() == 0, again.output
+    assert ASK_TASK not in again.output  # routing_table's route_report answered
+    assert "All 4 expected routes are right" in again.output
+    assert "tw.john@company.com -> Teamware Office by torecvm" in again.output
+
+    before = snapshot(host.root)
+    wrong = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=WRONG))
+    assert wrong.returncode != 0 and wrong.changed() == 0
+    assert ASK_TASK not in wrong.output
+    assert "tw.john@company.com: expected mailbox:twu, got teamware_torecvm" in wrong.output
+    assert "johnw@company.com: expected teamware, got mailbox:johnw" in wrong.output
+    assert snapshot(host.root) == before
+
+    # teamware_route_check: false: no answer is asked for, and nothing is checked
+    off = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=WRONG, teamware_route_check=False))
+    assert off.returncode == 0 and off.changed() == 0, off.output
+    assert "expected routes are right" not in off.output

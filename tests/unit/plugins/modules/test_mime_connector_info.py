@@ -164,3 +164,13 @@ def test_problems(capsys, root, make, words):
 def test_settings_must_come_from_the_filter(capsys, root):
     result = run_module(capsys, {"settings": {"edits": []}, "root": str(root)})
     assert result["failed"] is True and "settings: 'tombsmtp_ini' is missing" in result["msg"]
+
+
+def test_the_settings_come_back_and_their_warnings_are_the_modules(capsys, root, monkeypatch):
+    # Record warnings at the source (ansible-core may route them to its display once controller code is imported).
+    warned = []
+    monkeypatch.setattr(mime_connector_info.AnsibleModule, "warn", lambda self, text: warned.append(text))
+    settings = dict(settings_for(SMTP), warnings=["mime_connector_mode any with mime_connector_no_relay 0 relays"])
+    result = run_module(capsys, {"settings": settings, "root": str(root)})
+    assert result["settings"] == settings
+    assert warned == settings["warnings"]

@@ -590,3 +590,25 @@ def test_hosts_allow_format_reports_missing_programs_and_current_files(capsys, e
                               hosts_allow=str(etc / "hosts.allow"), required_programs=["/no/tcpd"]))
     assert result["missing_programs"] == ["/no/tcpd"]
     assert result["inetd_conf_current"] is False and result["hosts_allow_current"] is False
+
+
+def test_hosts_allow_format_says_whether_both_files_are_as_the_state_wants(capsys, etc):
+    inetd_conf, hosts_allow = etc / "inetd.conf", etc / "hosts.allow"
+    inetd_conf.write_text("ftp stream tcp nowait root /usr/sbin/ftpd ftpd\n")
+    hosts_allow.write_text("sshd: 192.0.2.1\n")
+    args = dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(inetd_conf), hosts_allow=str(hosts_allow))
+    present = run(capsys, args)
+    assert present["files_current"] is False
+    assert run(capsys, dict(args, state="absent"))["files_current"] is True
+
+    # the files as lineinfile and blockinfile write them (root:root 0644, which only root can make)
+    inetd_conf.write_text(inetd_conf.read_text() + present["inetd_line"] + "\n")
+    hosts_allow.write_text("\n".join([MARKER.replace("{mark}", "BEGIN")] + present["lines"] + [MARKER.replace("{mark}", "END")])
+                           + "\n" + hosts_allow.read_text())
+    for path in (inetd_conf, hosts_allow):
+        path.chmod(0o644)
+    written = run(capsys, args)
+    assert written["inetd_conf_current"] is written["hosts_allow_current"] is (os.getuid() == 0)
+    assert written["files_current"] is (os.getuid() == 0)
+    assert run(capsys, dict(args, state="absent"))["files_current"] is False
+    assert "files_current" not in run(capsys, dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(inetd_conf)))

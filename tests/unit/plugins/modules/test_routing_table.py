@@ -271,3 +271,59 @@ def test_the_home_and_shell_of_an_existing_routing_user_are_compared(tree, home,
                      routing_user_shell=shell)
     assert routing_table.routing_user_differs(root.pw_name, routing.Account(root.pw_name, 0, 0, root.pw_dir), {},
                                               dict(args)) is needed
+
+
+# --- what follows the call, and the deploy check it answers on a settled host ------------------
+
+def test_follow_up_is_needed_until_the_routing_is_settled(tree, capsys):
+    first = run(capsys, tree.args("smtp_users"))
+    # users/assign is new: qmail-newu must follow
+    assert first["changed"] is True and first["follow_up_needed"] is True
+    tree.write("users/cdb", "")
+    second = run(capsys, tree.args("smtp_users"))
+    assert second["changed"] is False and second["follow_up_needed"] is False
+
+
+def test_stale_files_of_the_old_method_need_a_follow_up(tree, capsys):
+    run(capsys, tree.args("smtp_alias"))
+    result = run(capsys, tree.args("smtp_smtproutes", remove_stale=False))
+    assert result["stale"] and result["follow_up_needed"] is True
+
+
+REPORT = {"addresses": ["john@tw.company.com"], "passwd_file": "/nonexistent-passwd", "teamware_domains": ["tw.company.com"],
+          "teamware_servers": ["[127.0.0.1]:2025"], "tcp_rules": None}
+
+
+def test_a_settled_host_answers_the_route_report(tree, capsys, monkeypatch):
+    monkeypatch.setattr(routing_table.AnsibleModule, "warn", lambda self, text: None)
+    args = tree.args("smtp_smtproutes", teamware_domains=["tw.company.com"], route_report=REPORT)
+    first = run(capsys, args)
+    assert first["changed"] is True and "route_report" not in first
+    tree.write("users/cdb", "")  # as qmail-newu would
+    second = run(capsys, args)
+    assert second["changed"] is False and second["follow_up_needed"] is False
+    report = second["route_report"]
+    assert report["routes"][0]["address"] == "john@tw.company.com"
+    assert report["routes"][0]["class"] == "remote"
+    assert "Teamware Office by SMTP" in report["summary"][0]
+    # the relay clients come from the front end, which writes after this call
+    assert "relay_clients" not in report
+    checked = run(capsys, args, check=True)
+    assert checked["route_report"]["summary"] == report["summary"]
+
+
+def test_a_host_with_a_follow_up_does_not_answer_the_route_report(tree, capsys):
+    result = run(capsys, tree.args("smtp_users", route_report=REPORT))
+    assert result["follow_up_needed"] is True and "route_report" not in result
+
+
+@pytest.mark.parametrize("report, message", [
+    (dict(REPORT, max_forward_depth=0), "max_forward_depth must be at least 1"),
+    (dict(REPORT, unknown_option=1), "unknown_option"),
+    ({"passwd_file": "/etc/passwd"}, "addresses"),
+])
+def test_a_bad_route_report_fails_before_anything_changes(tree, capsys, report, message):
+    before = tree.snapshot()
+    result = run(capsys, tree.args("smtp_smtproutes", route_report=report))
+    assert result["failed"] is True and result["msg"].startswith("route_report: ") and message in result["msg"]
+    assert tree.snapshot() == before

@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The teamware.qmail.site_settings filter (site.yml's first play): the defaults, each wrong variable, all at once."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+
+import pytest
+import yaml
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.teamware.qmail.plugins.filter import site_settings as plugin
+
+TEAMWARE_SERVER = {"inventory_hostname": "tw1", "ansible_host": "192.0.2.20"}
+
+
+def test_the_defaults():
+    assert plugin.site_settings({}) == {"front_end": "tcpserver", "relay_clients": ["127."], "expected_routes": {}}
+
+
+def test_the_teamware_servers_relay_through_qmail_when_the_inventory_says_so():
+    host = {"qmail_smtp_front_end": "inetd", "qmail_relay_clients": ["127.", "10.1."], "teamware_outgoing_relay": "qmail",
+            "teamware_expected_routes": {"john@tw.company.com": "teamware"}}
+    settings = plugin.site_settings(host, [TEAMWARE_SERVER])
+    assert settings["front_end"] == "inetd"
+    assert settings["relay_clients"] == ["127.", "10.1.", "192.0.2.20"]
+    assert list(settings["expected_routes"]) == ["john@tw.company.com"]
+    assert plugin.site_settings(dict(host, teamware_outgoing_relay="isp"), [TEAMWARE_SERVER])["relay_clients"] == ["127.", "10.1."]
+
+
+@pytest.mark.parametrize("host, variable", [
+    ({"qmail_smtp_front_end": "xinetd"}, "qmail_smtp_front_end: 'xinetd' is not one of tcpserver, inetd"),
+    ({"qmail_relay_clients": ["10.0.0.0/8"]}, "qmail_relay_clients"),
+    ({"qmail_relay_clients": []}, "qmail_relay_clients: empty"),
+    ({"teamware_outgoing_relay": "smarthost"}, "teamware_outgoing_relay"),
+    ({"teamware_expected_routes": {"john@tw.company.com": "nowhere"}}, "nowhere"),
+])
+def test_each_wrong_variable_is_named(host, variable):
+    with pytest.raises(AnsibleFilterError) as caught:
+        plugin.site_settings(host)
+    assert variable in caught.value.message and "nothing changed" in caught.value.message
+
+
+def test_every_wrong_variable_at_once():
+    host = {"qmail_smtp_front_end": "xinetd", "qmail_relay_clients": ["10.0.0.0/8"],
+            "teamware_expected_routes": {"john@tw.company.com": "nowhere"}}
+    with pytest.raises(AnsibleFilterError) as caught:
+        plugin.site_settings(host)
+    for variable in ("qmail_smtp_front_end", "qmail_relay_clients", "nowhere"):
+        assert variable in caught.value.message
+
+
+def test_a_teamware_server_without_an_address_is_named():
+    host = {"teamware_outgoing_relay": "qmail"}
+    with pytest.raises(AnsibleFilterError) as caught:
+        plugin.site_settings(host, [{"inventory_hostname": "tw1"}])
+    assert "teamware_host_address" in caught.value.message and "tw1" in caught.value.message
+
+
+def test_the_documentation_names_the_filter():
+    with open(os.path.join(os.path.dirname(plugin.__file__), "site_settings.yml")) as handle:
+        documentation = yaml.safe_load(handle)
+    assert documentation["DOCUMENTATION"]["name"] == "site_settings"
+    assert set(plugin.FilterModule().filters()) == {"site_settings"}
