@@ -181,8 +181,8 @@ playbook molecule/resources/prepare.yml
 # ---- 4. teamware.qmail ------------------------------------------------------------------------------------
 if [ "$have_qmail" = 1 ]; then
     step "site.yml: qmail routing, relay front end, MIME connector (ansible-playbook -i inventory/lab/hosts.yml -i ${inventory#"${REPO}"/} site.yml)"
-    # site.yml ends with its deploy check: "Show where qmail delivers" lists the lab's teamware_expected_routes
-    # as qmail_route_info explains them, and "Check the expected routes" asserts them.
+    # site.yml ends with its deploy check: "Show where qmail delivers and check the expected routes" lists the
+    # lab's teamware_expected_routes as qmail_route_info explains them, and asserts them.
     playbook site.yml
 else
     step "without qmail: the relay front ends with a probe, and the MIME connector"

@@ -37,6 +37,8 @@ import posixpath
 import re
 import stat
 
+from ansible_collections.teamware.qmail.plugins.module_utils import route_expect
+
 AUTO_BREAK = "-"
 GETPW_USERLEN = 32
 AUTO_PATRN = 0o002
@@ -1563,6 +1565,7 @@ REPORT_OPTIONS = dict(
     teamware_servers=dict(type="list", elements="str", default=[]),
     qmail_delivery_wrapper=dict(type="path", default=DEFAULT_WRAPPER),
     max_forward_depth=dict(type="int", default=DEFAULT_MAX_DEPTH),
+    expected=dict(type="dict", default={}),
 )
 
 
@@ -1570,7 +1573,8 @@ def report(qmail_dir, params, cdb_library, cdb_library_name, relay=True):
     """Where qmail delivers params["addresses"], as the modules return it (see qmail_route_info's RETURN).
 
     params: the REPORT_OPTIONS values.  relay=False leaves out the relay clients (routing_table reports before the
-    front end has written its files).  Raises IOError/OSError when qmail's files cannot be read.
+    front end has written its files).  Raises IOError/OSError when qmail's files cannot be read, and
+    route_expect.ExpectationError (a ValueError) for a wrong word in params["expected"].
     """
     view = HostView(qmail_dir, params["passwd_file"], make_cdb_opener(cdb_library))
     options = Options(
@@ -1606,6 +1610,8 @@ def report(qmail_dir, params, cdb_library, cdb_library_name, relay=True):
         ),
         config_warnings=router.warnings + relay_warnings,
         notes=router.notes + relay_notes,
+        wrong=route_expect.mismatches(routes, params["expected"]) if params["expected"] else [],
+        checked=len(params["expected"] or {}),
     )
     return result
 

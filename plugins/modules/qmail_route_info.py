@@ -129,6 +129,12 @@ options:
     description: How many forwarding hops are followed before the module gives up on an address.
     type: int
     default: 10
+  expected:
+    description:
+      - Where some of the addresses must go, as C(teamware_expected_routes) gives it (address to a word or a list of
+        words, see P(teamware.qmail.route_expectations#filter)). The wrong ones are returned in RV(wrong).
+    type: dict
+    default: {}
 notes:
   - C(users/cdb) and C(control/morercpthosts.cdb) are read with C(pure-cdb) (C(import cdblib)) or C(python-cdb)
     (C(import cdb)) when the managed host has one, else with the collection's own pure-Python reader.
@@ -173,6 +179,15 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+wrong:
+  description: "C(address: expected X, got Y) for every address of O(expected) whose route is not the expected one."
+  returned: always
+  type: list
+  elements: str
+checked:
+  description: How many addresses O(expected) names.
+  returned: always
+  type: int
 summary:
   description: One human-readable line per address, in the order of O(addresses).
   returned: always
@@ -350,6 +365,8 @@ def main():
         result = route_check.report(qmail_dir, params, CDB_LIBRARY, CDB_LIBRARY_NAME)
     except (IOError, OSError) as exc:
         module.fail_json(msg="cannot read the qmail configuration: %s" % exc, exception=traceback.format_exc())
+    except ValueError as exc:  # route_expect.ExpectationError: a wrong word in expected
+        module.fail_json(msg="expected: %s" % exc)
     for text in route_check.report_warnings(result):
         module.warn(text)
     module.exit_json(changed=False, **result)

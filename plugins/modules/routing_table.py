@@ -314,6 +314,7 @@ from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader
 from ansible_collections.teamware.qmail.plugins.module_utils import delivery_wrapper
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import route_check
+from ansible_collections.teamware.qmail.plugins.module_utils import route_expect
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
@@ -328,6 +329,11 @@ def route_report_params(module, raw):
     problems = list(validated.error_messages)
     if not problems and validated.validated_parameters["max_forward_depth"] < 1:
         problems.append("max_forward_depth must be at least 1")
+    if not problems:
+        try:
+            route_expect.parse(validated.validated_parameters["expected"])
+        except route_expect.ExpectationError as exc:
+            problems.append("expected: %s" % exc)
     if problems:
         module.fail_json(msg="route_report: %s; nothing changed" % "; ".join(problems))
     return validated.validated_parameters

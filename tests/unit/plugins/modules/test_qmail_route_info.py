@@ -152,3 +152,17 @@ def test_forward_chain_and_teamware_servers(capsys, tree):
     assert (leaf["type"], leaf["teamware"], leaf["chain"]) == ("remote_smtp", True, ["tw.john@company.com", "tw.john@tw.company.com"])
     assert known["summary"][0] == ("tw.john@company.com -> forward to tw.john@tw.company.com [alias, ~alias/.qmail-default] -> "
                                    "Teamware Office by SMTP via [127.0.0.1]:2025 [remote, smtproutes tw.company.com:[127.0.0.1]:2025]")
+
+
+def test_expected_routes_are_compared_where_the_routes_are_worked_out(capsys, tree):
+    method_tree(tree, "smtp_users", teamware_domains=["company.com"], teamware_user_prefix="tw.")
+    args = base_args(tree, addresses=["tw.john@company.com", "nobody@company.com"], teamware_domains=["company.com"],
+                     teamware_user_prefix="tw.")
+    assert run_module(capsys, args)["wrong"] == [] and run_module(capsys, args)["checked"] == 0
+    right = run_module(capsys, dict(args, expected={"tw.john@company.com": "teamware", "nobody@company.com": "bounce"}))
+    assert right["wrong"] == [] and right["checked"] == 2
+    wrong = run_module(capsys, dict(args, expected={"tw.john@company.com": "bounce"}))
+    assert wrong["checked"] == 1 and len(wrong["wrong"]) == 1
+    assert wrong["wrong"][0].startswith("tw.john@company.com: expected bounce, got ")
+    bad = run_module(capsys, dict(args, expected={"tw.john@company.com": "nowhere"}))
+    assert bad["failed"] is True and bad["msg"].startswith("expected: ") and "nowhere" in bad["msg"]

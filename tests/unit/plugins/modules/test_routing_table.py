@@ -327,3 +327,10 @@ def test_a_bad_route_report_fails_before_anything_changes(tree, capsys, report, 
     result = run(capsys, tree.args("smtp_smtproutes", route_report=report))
     assert result["failed"] is True and result["msg"].startswith("route_report: ") and message in result["msg"]
     assert tree.snapshot() == before
+
+
+def test_a_wrong_word_in_the_expected_routes_fails_before_anything_changes(tree, capsys):
+    before = tree.snapshot()
+    result = run(capsys, tree.args("smtp_smtproutes", route_report=dict(REPORT, expected={"john@tw.company.com": "nowhere"})))
+    assert result["failed"] is True and result["msg"].startswith("route_report: expected: ") and "nowhere" in result["msg"]
+    assert tree.snapshot() == before
