@@ -1569,12 +1569,24 @@ REPORT_OPTIONS = dict(
 )
 
 
+def report_problems(params):
+    """What is wrong with REPORT_OPTIONS values beyond their types, one message each (empty when nothing is)."""
+    problems = []
+    if params["max_forward_depth"] < 1:
+        problems.append("max_forward_depth must be at least 1")
+    try:
+        route_expect.parse(params["expected"])
+    except route_expect.ExpectationError as exc:
+        problems.append("expected: %s" % exc)
+    return problems
+
+
 def report(qmail_dir, params, cdb_library, cdb_library_name, relay=True):
     """Where qmail delivers params["addresses"], as the modules return it (see qmail_route_info's RETURN).
 
     params: the REPORT_OPTIONS values.  relay=False leaves out the relay clients (routing_table reports before the
-    front end has written its files).  Raises IOError/OSError when qmail's files cannot be read, and
-    route_expect.ExpectationError (a ValueError) for a wrong word in params["expected"].
+    front end has written its files); report_problems(params) must be empty.  Raises IOError/OSError when qmail's
+    files cannot be read.
     """
     view = HostView(qmail_dir, params["passwd_file"], make_cdb_opener(cdb_library))
     options = Options(

@@ -347,8 +347,10 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader, route_check
 
-CDB_LIBRARY = cdb_reader.best_library()[0]
-CDB_LIBRARY_NAME = cdb_reader.best_library()[1]
+# (module, name): looked for once; the tests replace both.
+CDB_FOUND = cdb_reader.best_library()
+CDB_LIBRARY = CDB_FOUND[0]
+CDB_LIBRARY_NAME = CDB_FOUND[1]
 
 
 def main():
@@ -359,14 +361,13 @@ def main():
 
     if not os.path.isdir(os.path.join(qmail_dir, "control")):
         module.fail_json(msg="qmail_dir: %s has no control directory; is qmail installed there?" % qmail_dir)
-    if params["max_forward_depth"] < 1:
-        module.fail_json(msg="max_forward_depth must be at least 1")
+    problems = route_check.report_problems(params)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
     try:
         result = route_check.report(qmail_dir, params, CDB_LIBRARY, CDB_LIBRARY_NAME)
     except (IOError, OSError) as exc:
         module.fail_json(msg="cannot read the qmail configuration: %s" % exc, exception=traceback.format_exc())
-    except ValueError as exc:  # route_expect.ExpectationError: a wrong word in expected
-        module.fail_json(msg="expected: %s" % exc)
     for text in route_check.report_warnings(result):
         module.warn(text)
     module.exit_json(changed=False, **result)

@@ -314,7 +314,6 @@ from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader
 from ansible_collections.teamware.qmail.plugins.module_utils import delivery_wrapper
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import route_check
-from ansible_collections.teamware.qmail.plugins.module_utils import route_expect
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
@@ -326,14 +325,7 @@ def route_report_params(module, raw):
     if raw is None:
         return None
     validated = ArgumentSpecValidator(route_check.REPORT_OPTIONS).validate(dict((k, v) for k, v in raw.items() if v is not None))
-    problems = list(validated.error_messages)
-    if not problems and validated.validated_parameters["max_forward_depth"] < 1:
-        problems.append("max_forward_depth must be at least 1")
-    if not problems:
-        try:
-            route_expect.parse(validated.validated_parameters["expected"])
-        except route_expect.ExpectationError as exc:
-            problems.append("expected: %s" % exc)
+    problems = list(validated.error_messages) or route_check.report_problems(validated.validated_parameters)
     if problems:
         module.fail_json(msg="route_report: %s; nothing changed" % "; ".join(problems))
     return validated.validated_parameters
