@@ -34,12 +34,13 @@ __metaclass__ = type
 import gc
 import shlex
 
+from ansible_collections.teamware.qmail.plugins.module_utils import rules
 from ansible_collections.teamware.qmail.plugins.module_utils import validators as v
 
 # qmail's own accounts (INSTALL.ids): mail must never be routed by a prefix that
 # captures their names, and they cannot be the routing user.
-QMAIL_SYSTEM_USERS = ("alias", "qmaild", "qmaill", "qmailp", "qmailq", "qmailr", "qmails")
-RESERVED_LOCAL_NAMES = QMAIL_SYSTEM_USERS + ("root", "postmaster", "mailer-daemon")
+QMAIL_SYSTEM_USERS = rules.QMAIL_SYSTEM_USERS
+RESERVED_LOCAL_NAMES = rules.RESERVED_LOCAL_NAMES
 
 MANAGED_MARKER = "# Managed by Ansible (teamware.qmail): edit the inventory, not this file."
 
@@ -109,6 +110,9 @@ DEFAULTS = {
     "qmail_me": None,
     "qmail_aliases": {},
     "qmail_extra_smtproutes": [],
+    "qmail_extra_rcpthosts": [],
+    "qmail_extra_virtualdomains": [],
+    "qmail_extra_users": [],
     "qmail_delivery_wrapper": "/usr/local/bin/teamware-qmail-remote",
 }
 
@@ -190,7 +194,8 @@ class Settings:
         s["alias_account"] = alias_account or Account("alias", None, None, "%s/alias" % (s["qmail_dir"] or "/var/qmail"))
 
         if method is not None:
-            _check_method_rules(problems, method, s, set(existing_users))
+            rules.check_method_rules(problems, method, s, set(existing_users))
+            rules.check_extras(problems, values, s)
         problems.raise_if_any()
         return cls(**s)
 
@@ -288,119 +293,6 @@ def _routes(problems, value):
     return routes
 
 
-def _check_method_rules(problems, method, s, existing_users):
-    """Rules between variables; each message says what to change."""
-    routing = s["teamware_routing"]
-    if method.routing_kinds:
-        if routing is None and len(method.routing_kinds) == 1:
-            routing = method.routing_kinds[0]
-        if routing is None:
-            problems.add("teamware_routing", "method %s (%s) allows %s routing: choose one"
-                         % (method.name, method.section, " or ".join(method.routing_kinds)))
-        elif routing not in method.routing_kinds:
-            problems.add("teamware_routing", "method %s (%s) allows only %s routing, not %r"
-                         % (method.name, method.section, " or ".join(method.routing_kinds), routing))
-    elif routing not in (None, "domain", "user"):
-        problems.add("teamware_routing", "must be 'domain' or 'user', not %r" % (routing,))
-    s["teamware_routing"] = routing
-
-    local = set(s["qmail_local_domains"])
-    teamware = s["teamware_domains"]
-    me = s["qmail_me"]
-    if not s["qmail_local_domains"]:
-        problems.add("qmail_local_domains", "is empty: rcpthosts would have no qmail domain and locals would make nothing local; "
-                     "list qmail's own domains (e.g. the host's name and its mail domain)")
-    if method.name != "none" and not teamware:
-        problems.add("teamware_domains", "method %s needs the Teamware Office base address(es)" % method.name)
-
-    if routing == "domain":
-        for dom in teamware:
-            if dom in local:
-                problems.add("teamware_domains", "%r is also in qmail_local_domains: one domain in two roles; with domain-based "
-                             "routing Teamware Office and qmail need different base addresses" % dom)
-            elif method.teamware_domains_must_be_remote and dom == me:
-                problems.add("teamware_domains", "%r is qmail's own name (control/me); method %s needs it non-local, or qmail "
-                             "delivers it locally" % (dom, method.name))
-    elif routing == "user":
-        for dom in teamware:
-            if dom not in local:
-                problems.add("teamware_domains", "%r is not in qmail_local_domains: with user-based routing Teamware Office users "
-                             "share qmail's base address, so it must be local for qmail" % dom)
-        prefix = s["teamware_user_prefix"]
-        if not prefix:
-            if "teamware_user_prefix" not in [p[0] for p in problems.items]:
-                problems.add("teamware_user_prefix", "user-based routing needs a naming rule: a prefix that only Teamware "
-                             "Office addresses start with, e.g. 'tw.' (tw.john@company.com)")
-        else:
-            for user in sorted(set(RESERVED_LOCAL_NAMES) | existing_users):
-                if user.lower().startswith(prefix):
-                    problems.add("teamware_user_prefix", "%r would capture the local account %r; choose a prefix no local "
-                                 "user name starts with" % (prefix, user))
-            for alias in s["qmail_aliases"]:
-                if alias.startswith(prefix):
-                    problems.add("qmail_aliases", "alias %r starts with the Teamware prefix %r: one name in two roles" % (alias, prefix))
-
-    rewrite = s["teamware_rewrite_domain"]
-    if method.hook == "forward":
-        if not rewrite:
-            problems.add("teamware_rewrite_domain", "method smtp_forward (5.2.4) needs the alias base address that qmail "
-                         "forwards to and routes to Teamware Office, e.g. tw.company.com")
-        elif rewrite in local or rewrite == me or rewrite in teamware:
-            problems.add("teamware_rewrite_domain", "%r must not be local for qmail (qmail_local_domains, control/me) nor a "
-                         "Teamware base address: the forwarded message would loop back to ~alias" % rewrite)
-
-    if method.transport == "smtp":
-        server = s["teamware_server"]
-        if not server and not s["teamware_server_address"]:
-            problems.add("teamware_server", "method %s delivers by SMTP and needs the Teamware Office server "
-                         "(a name, or [IP]; set teamware_server_address to 127.0.0.1 when it runs on this host)" % method.name)
-        address = s["teamware_server_address"]
-        if address and address.startswith("127.") and s["teamware_smtp_port"] == 25:
-            problems.add("teamware_smtp_port", "Teamware Office on this host (teamware_server_address %s) cannot use port 25, "
-                         "which qmail-smtpd listens on; move its SMTP port, e.g. to 2025" % address)
-        if server and not server.startswith("[") and method.hook in ("alias", "users"):
-            qmail_names = set(s["qmail_local_domains"]) | set(teamware if routing == "domain" and method.hook == "alias" else ())
-            if server in qmail_names:
-                problems.add("teamware_server", "%r is also a domain qmail delivers locally: one name in two roles; use the "
-                             "Teamware server's own host name (smtproutes maps it to the server)" % server)
-        if server and server.startswith("[") and address and server != "[%s]" % address:
-            problems.add("teamware_server_address", "teamware_server is already the address %s; drop one of them" % server)
-
-    if s["teamware_default_route"] and method.name != "smtp_smtproutes":
-        problems.add("teamware_default_route", "a default route to Teamware Office exists only with method smtp_smtproutes (5.2.1)")
-
-    if method.needs_routing_user:
-        user = s["teamware_routing_user"]
-        account = s["routing_account"]
-        if user in QMAIL_SYSTEM_USERS or user == "root":
-            problems.add("teamware_routing_user", "%r is a qmail or system account; use a dedicated user such as 'twu'" % user)
-        elif account is None:
-            problems.add("teamware_routing_user", "%r does not exist on the host; method %s delivers through its home "
-                         "(the qmail role creates it)" % (user, method.name))
-        else:
-            if account.uid == 0:
-                problems.add("teamware_routing_user", "%r has uid 0: qmail refuses to deliver as root" % user)
-            if account.home in ("/", "") or account.home.startswith(s["qmail_dir"] or "/var/qmail"):
-                problems.add("teamware_routing_user", "%r has home %r; it needs a home of its own" % (user, account.home))
-
-    taken = {}
-    for dom in s["qmail_local_domains"]:
-        taken[dom] = "qmail_local_domains"
-    for dom in teamware:
-        taken.setdefault(dom, "teamware_domains")
-    keys = {}
-    for route in s["qmail_extra_smtproutes"]:
-        if route.domain in keys:
-            problems.add("qmail_extra_smtproutes", "domain %r has two routes; qmail would silently use the last" % route.domain)
-        keys[route.domain] = route
-        if route.domain in taken and (taken[route.domain] == "qmail_local_domains" or method.hook in ("smtproutes", "forward")):
-            problems.add("qmail_extra_smtproutes", "domain %r is also in %s: one domain in two roles" % (route.domain, taken[route.domain]))
-        if route.domain == "" and s["teamware_default_route"]:
-            problems.add("qmail_extra_smtproutes", "has a default route (empty domain) and teamware_default_route is true: one default only")
-        if rewrite and route.domain == rewrite and method.hook == "forward":
-            problems.add("qmail_extra_smtproutes", "domain %r is the smtp_forward alias base address, routed by the collection" % rewrite)
-
-
 class Route:
     """One smtproutes line: domain ('' = default, '.x' = subdomains), relay ('' = use MX), port."""
 
@@ -483,6 +375,7 @@ class RoutingTable:
             "routing_user": s.routing_account.as_dict() if (s.method.needs_routing_user and s.routing_account) else None,
             "teamware": dict(self.teamware),
             "notes": list(self.notes),
+            "user_prefix": s.teamware_user_prefix if s.teamware_routing == "user" else None,
         }
 
 
@@ -598,15 +491,11 @@ def build_routing_table(settings):
         table.add_dot_qmail(s.alias_account, alias, ["&%s" % t for t in targets],
                             "alias %s (section 6)" % alias)
 
-    table.control["rcpthosts"] = rcpthosts
+    table.control["rcpthosts"] = rcpthosts + list(s.qmail_extra_rcpthosts)
     table.control["locals"] = local
-    table.control["virtualdomains"] = virtual
+    table.control["virtualdomains"] = virtual + list(s.qmail_extra_virtualdomains)
     table.control["smtproutes"] = order_smtproutes(routes)
-    if users:
-        users.append(".")
-    else:
-        users = ["."]
-    table.users_assign = users
+    table.users_assign = list(s.qmail_extra_users) + users + ["."]
     table.teamware = _teamware_side(s)
     return table
 

@@ -311,10 +311,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader
-from ansible_collections.teamware.qmail.plugins.module_utils import delivery_wrapper
 from ansible_collections.teamware.qmail.plugins.module_utils import files
+from ansible_collections.teamware.qmail.plugins.module_utils import ownership
 from ansible_collections.teamware.qmail.plugins.module_utils import route_check
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
+from ansible_collections.teamware.qmail.plugins.module_utils import routing_files
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
 SETTING_OPTIONS = tuple(routing.DEFAULTS)
@@ -357,46 +358,6 @@ def routing_user_differs(name, account, overrides, params):
         bool(params["routing_user_shell"]) and entry.pw_shell != params["routing_user_shell"])
 
 
-def marked_dot_qmail_files(home):
-    """The .qmail files in a home directory that carry the collection's marker."""
-    found = []
-    try:
-        names = sorted(os.listdir(home))
-    except OSError:
-        return found
-    for name in names:
-        if name != ".qmail" and not name.startswith(".qmail-"):
-            continue
-        path = os.path.join(home, name)
-        if not os.path.isfile(path) or os.path.islink(path):
-            continue
-        text = files.read_text(path) or ""
-        if text.split("\n", 1)[0] == routing.MANAGED_MARKER:
-            found.append(path)
-    return found
-
-
-def desired_files(table, qmail_dir, wrapper_path):
-    """FileState for every file the table owns, and the delivery wrapper."""
-    header = [routing.MANAGED_MARKER, "# Method: %s (%s)" % (table["method"], table["section"])]
-    states = []
-    for name in ("rcpthosts", "locals", "virtualdomains", "smtproutes"):
-        lines = table["control"][name]
-        content = files.render_lines(header + lines)
-        if not lines and name in ("virtualdomains", "smtproutes"):
-            content = None
-        states.append(files.FileState(os.path.join(qmail_dir, "control", name), content, kind=name))
-    # users/assign allows no comment lines: qmail-newu would read them as entries.
-    states.append(files.FileState(os.path.join(qmail_dir, "users", "assign"),
-                                  files.render_lines(table["users_assign"]), kind="users_assign"))
-    for entry in table["dot_qmail"]:
-        states.append(files.FileState(entry["path"], files.render_lines(entry["lines"]), entry["uid"], entry["gid"],
-                                      int(entry["mode"], 8), kind="dot_qmail"))
-    root = 0 if os.geteuid() == 0 else None
-    states.append(files.FileState(wrapper_path, delivery_wrapper.render(qmail_dir), root, root, 0o755, kind="delivery_wrapper"))
-    return states
-
-
 def missing_installation(qmail_dir, users, groups, overrides):
     """What of qmail's installation is missing, as readable phrases."""
     missing = []
@@ -427,131 +388,188 @@ def users_cdb_outdated(qmail_dir):
     return os.path.exists(assign) and os.stat(assign).st_mtime > os.stat(cdb).st_mtime
 
 
-def main():
-    argument_spec = dict(
-        teamware_integration_method=dict(type="str", default="none", choices=sorted(routing.METHODS)),
-        teamware_routing=dict(type="str", choices=["domain", "user"]),
-        teamware_domains=dict(type="list", elements="str", default=[]),
-        teamware_user_prefix=dict(type="str"),
-        teamware_rewrite_domain=dict(type="str"),
-        teamware_server=dict(type="str"),
-        teamware_server_address=dict(type="str"),
-        teamware_smtp_port=dict(type="int", default=25),
-        teamware_routing_user=dict(type="str", default="twu"),
-        teamware_torecvm=dict(type="path", default="/usr/bin/torecvm"),
-        teamware_root=dict(type="path", default="/to"),
-        teamware_torecvm_reports=dict(type="str", default="A", choices=["A", "F", "N"]),
-        teamware_preserve_return_path=dict(type="bool", default=True),
-        teamware_default_route=dict(type="bool", default=False),
-        qmail_dir=dict(type="path", default="/var/qmail"),
-        qmail_local_domains=dict(type="list", elements="str", required=True),
-        qmail_me=dict(type="str"),
-        qmail_aliases=dict(type="dict", default={}),
-        qmail_extra_smtproutes=dict(type="list", elements="dict", default=[]),
-        qmail_delivery_wrapper=dict(type="path", default="/usr/local/bin/teamware-qmail-remote"),
-        qmail_required_users=dict(type="list", elements="str", default=list(routing.QMAIL_SYSTEM_USERS)),
-        qmail_required_groups=dict(type="list", elements="str", default=["qmail", "nofiles"]),
-        qmail_accounts=dict(type="dict", default={}),
-        remove_stale=dict(type="bool", default=True),
-        routing_user_home=dict(type="path"),
-        routing_user_shell=dict(type="str"),
-        route_report=dict(type="dict"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    params = module.params
-    qmail_dir = params["qmail_dir"]
-    report_params = route_report_params(module, params["route_report"])
+ARGUMENT_SPEC = dict(
+    teamware_integration_method=dict(type="str", default="none", choices=sorted(routing.METHODS)),
+    teamware_routing=dict(type="str", choices=["domain", "user"]),
+    teamware_domains=dict(type="list", elements="str", default=[]),
+    teamware_user_prefix=dict(type="str"),
+    teamware_rewrite_domain=dict(type="str"),
+    teamware_server=dict(type="str"),
+    teamware_server_address=dict(type="str"),
+    teamware_smtp_port=dict(type="int", default=25),
+    teamware_routing_user=dict(type="str", default="twu"),
+    teamware_torecvm=dict(type="path", default="/usr/bin/torecvm"),
+    teamware_root=dict(type="path", default="/to"),
+    teamware_torecvm_reports=dict(type="str", default="A", choices=["A", "F", "N"]),
+    teamware_preserve_return_path=dict(type="bool", default=True),
+    teamware_default_route=dict(type="bool", default=False),
+    qmail_dir=dict(type="path", default="/var/qmail"),
+    qmail_local_domains=dict(type="list", elements="str", required=True),
+    qmail_me=dict(type="str"),
+    qmail_aliases=dict(type="dict", default={}),
+    qmail_extra_smtproutes=dict(type="list", elements="dict", default=[]),
+    qmail_extra_rcpthosts=dict(type="list", elements="str", default=[]),
+    qmail_extra_virtualdomains=dict(type="list", elements="dict", default=[]),
+    qmail_extra_users=dict(type="list", elements="dict", default=[]),
+    qmail_take_over=dict(type="list", elements="str", default=[]),
+    qmail_foreign_entries=dict(type="str", default="keep", choices=list(ownership.FOREIGN_CHOICES)),
+    qmail_delivery_wrapper=dict(type="path", default="/usr/local/bin/teamware-qmail-remote"),
+    qmail_required_users=dict(type="list", elements="str", default=list(routing.QMAIL_SYSTEM_USERS)),
+    qmail_required_groups=dict(type="list", elements="str", default=["qmail", "nofiles"]),
+    qmail_accounts=dict(type="dict", default={}),
+    remove_stale=dict(type="bool", default=True),
+    completed_actions=dict(type="list", elements="str", default=[], choices=list(ownership.PENDING_ACTIONS)),
+    routing_user_home=dict(type="path"),
+    routing_user_shell=dict(type="str"),
+    route_report=dict(type="dict"),
+)
 
-    missing = missing_installation(qmail_dir, params["qmail_required_users"], params["qmail_required_groups"], params["qmail_accounts"])
-    if missing:
-        module.fail_json(msg="qmail_dir: qmail is not installed as the collection expects, nothing changed: %s" % "; ".join(missing))
 
+class Accounts:
+    """The accounts the table is built for, looked up on the host (or taken from qmail_accounts)."""
+
+    def __init__(self, module, params):
+        overrides = params["qmail_accounts"]
+        self.alias = lookup_account("alias", overrides)
+        if self.alias is None:
+            module.fail_json(msg="qmail_accounts: qmail's user 'alias' does not exist; is qmail installed?")
+        user = params["teamware_routing_user"]
+        self.routing = lookup_account(user, overrides) if user else None
+        needs = bool(user) and routing.METHODS[params["teamware_integration_method"]].needs_routing_user
+        self.routing_user_needed = needs and routing_user_differs(user, self.routing, overrides, params)
+        if self.routing is None and needs and (module.check_mode or self.routing_user_needed):
+            # The role creates the user after this call (or, in check mode, only pretends to): everything is checked,
+            # and check mode shows the files, with placeholders.
+            self.routing = routing.Account(user, None, None, params["routing_user_home"] or "/home/%s" % user)
+            if module.check_mode:
+                module.warn("teamware_routing_user: %s does not exist yet; users/assign is shown with UNKNOWN ids" % user)
+        self.existing = [entry.pw_name for entry in pwd.getpwall()] + list(overrides)
+
+    def homes(self):
+        homes = set([self.alias.home])
+        if self.routing is not None and self.routing.home:
+            homes.add(self.routing.home)
+        return sorted(homes)
+
+
+def compute_table(module, params, accounts):
+    """Validate the settings on the host and build the table; fails naming every wrong variable."""
     settings = dict((name, params[name]) for name in SETTING_OPTIONS)
     if not settings["qmail_me"]:
-        me = files.read_text(os.path.join(qmail_dir, "control", "me"))
+        me = files.read_text(os.path.join(params["qmail_dir"], "control", "me"))
         settings["qmail_me"] = me.split("\n", 1)[0].strip() if me else None
-
-    overrides = params["qmail_accounts"]
-    alias_account = lookup_account("alias", overrides)
-    if alias_account is None:
-        module.fail_json(msg="qmail_accounts: qmail's user 'alias' does not exist; is qmail installed?")
-    routing_user = params["teamware_routing_user"]
-    routing_account = lookup_account(routing_user, overrides) if routing_user else None
-    needs_routing_user = bool(routing_user) and routing.METHODS[params["teamware_integration_method"]].needs_routing_user
-    routing_user_needed = needs_routing_user and routing_user_differs(routing_user, routing_account, overrides, params)
-    if routing_account is None and needs_routing_user and (module.check_mode or routing_user_needed):
-        # The role creates the user after this call (or, in check mode, only pretends to): everything is checked,
-        # and check mode shows the files, with placeholders.
-        routing_account = routing.Account(routing_user, None, None, params["routing_user_home"] or "/home/%s" % routing_user)
-        if module.check_mode:
-            module.warn("teamware_routing_user: %s does not exist yet; users/assign is shown with UNKNOWN ids" % routing_user)
-    existing_users = [entry.pw_name for entry in pwd.getpwall()] + list(overrides)
-
     try:
-        settings_obj = routing.Settings.from_vars(settings, routing_account, alias_account, existing_users)
+        settings_obj = routing.Settings.from_vars(settings, accounts.routing, accounts.alias, accounts.existing)
     except ValidationError as exc:
         module.fail_json(msg="Invalid Teamware/qmail settings, nothing changed: %s" % exc.render(),
                          problems=[{"variable": var, "reason": reason} for var, reason in exc.problems])
-    table = routing.build_routing_table(settings_obj).as_dict()
-    if routing_user_needed and not module.check_mode:
+    return routing.build_routing_table(settings_obj).as_dict()
+
+
+def plan_host(module, params, table, accounts, state):
+    """What to write, keeping the host's own entries; fails before any change when they contradict the table."""
+    planned = routing_files.plan_files(table, params["qmail_dir"], params["qmail_delivery_wrapper"], state,
+                                       params["qmail_take_over"], params["qmail_foreign_entries"])
+    if planned.conflicts:
+        module.fail_json(msg=ownership.render_conflicts(planned.conflicts), conflicts=planned.conflicts)
+    wanted = set(s.path for s in planned.states)
+    stale = [path for home in accounts.homes() for path in routing_files.marked_dot_qmail_files(home) if path not in wanted]
+    if params["remove_stale"]:
+        planned.states += [files.FileState(path, None, kind="dot_qmail") for path in stale]
+    for fstate in planned.states:
+        parent = os.path.dirname(fstate.path)
+        if fstate.content is not None and not os.path.isdir(parent) and not module.check_mode:
+            module.fail_json(msg="%s does not exist; cannot write %s" % (parent, fstate.path))
+    return planned, stale
+
+
+def owed_actions(params, state, kinds):
+    """What qmail needs for the change to take effect, and what an earlier run recorded and did not finish (a HUP
+    leaves no trace on the host: only the state file remembers it until the caller says it ran)."""
+    pending = set(state.pending) - set(params["completed_actions"])
+    return dict(
+        hup_qmail_send=bool(set(kinds) & set(["locals", "virtualdomains"])) or "hup_qmail_send" in pending,
+        # users/cdb older than users/assign shows by itself that qmail-newu is owed
+        rebuild_users_cdb="users_assign" in kinds or users_cdb_outdated(params["qmail_dir"]),
+    )
+
+
+def write_changes(module, planned, changes, intent, final):
+    """The intent state first (when files change), then new and changed .qmail files (routing never points at a file
+    not yet written), then the other files, removals last, then the final state."""
+    by_path = dict((fstate.path, fstate) for fstate in planned.states)
+    writes = sorted((c for c in changes if c["action"] == "write"), key=lambda c: 0 if c["kind"] == "dot_qmail" else 1)
+    removals = [c for c in changes if c["action"] == "remove"]
+    ordered = ([intent] if changes else []) + [by_path[c["path"]] for c in writes + removals] + [final]
+    for fstate in ordered:
+        try:
+            files.apply(fstate)
+        except OSError as exc:
+            module.fail_json(msg="could not write %s: %s" % (fstate.path, exc), changes=changes)
+
+
+def settled_report(module, params, report_params, result):
+    """The deploy check's answer, from the files qmail routes by, when this call changed nothing (route_report)."""
+    library, library_name = cdb_reader.best_library()
+    try:
+        result["route_report"] = route_check.report(params["qmail_dir"], report_params, library, library_name, relay=False)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg="route_report: cannot read the qmail configuration: %s" % exc)
+    for text in route_check.report_warnings(result["route_report"]):
+        module.warn(text)
+
+
+def load_state(module, qmail_dir):
+    try:
+        return routing_files.load_state(qmail_dir)
+    except ValueError as exc:
+        module.fail_json(msg="qmail_dir: %s; nothing changed" % exc)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    params = module.params
+    qmail_dir = params["qmail_dir"]
+    report_params = route_report_params(module, params["route_report"])
+    missing = missing_installation(qmail_dir, params["qmail_required_users"], params["qmail_required_groups"], params["qmail_accounts"])
+    if missing:
+        module.fail_json(msg="qmail_dir: qmail is not installed as the collection expects, nothing changed: %s" % "; ".join(missing))
+    accounts = Accounts(module, params)
+    table = compute_table(module, params, accounts)
+    if accounts.routing_user_needed and not module.check_mode:
         # Look before acting: the settings are valid, but the routing user must be created (or set right) first;
         # the role does that and calls the module again.  Nothing is written.
         module.exit_json(changed=False, routing_user_needed=True, follow_up_needed=True, table=table, changes=[],
-                         changed_kinds=[], stale=[], actions=dict(hup_qmail_send=False, rebuild_users_cdb=False))
-
-    states = desired_files(table, qmail_dir, params["qmail_delivery_wrapper"])
-    wanted = set(state.path for state in states)
-    homes = set([alias_account.home])
-    if routing_account is not None and routing_account.home:
-        homes.add(routing_account.home)
-    stale = [path for home in sorted(homes) for path in marked_dot_qmail_files(home) if path not in wanted]
-    if params["remove_stale"]:
-        states += [files.FileState(path, None, kind="dot_qmail") for path in stale]
-
-    for state in states:
-        parent = os.path.dirname(state.path)
-        if state.content is not None and not os.path.isdir(parent) and not module.check_mode:
-            module.fail_json(msg="%s does not exist; cannot write %s" % (parent, state.path))
-
-    changes = [change for change in (files.plan(state) for state in states) if change]
-    if not module.check_mode:
-        # New and changed .qmail files first, so that routing never points at a file not yet written;
-        # removals last.
-        order = {"dot_qmail": 0}
-        writes = sorted((c for c in changes if c["action"] == "write"), key=lambda c: order.get(c["kind"], 1))
-        by_path = dict((state.path, state) for state in states)
-        for change in writes + [c for c in changes if c["action"] == "remove"]:
-            try:
-                files.apply(by_path[change["path"]])
-            except OSError as exc:
-                module.fail_json(msg="could not write %s: %s" % (change["path"], exc), changes=changes)
-
+                         changed_kinds=[], stale=[], kept={}, actions=dict(hup_qmail_send=False, rebuild_users_cdb=False))
+    state = load_state(module, qmail_dir)
+    planned, stale = plan_host(module, params, table, accounts, state)
+    changes = [change for change in (files.plan(fstate) for fstate in planned.states) if change]
     kinds = sorted(set(change["kind"] for change in changes))
-    actions = dict(
-        hup_qmail_send=bool(set(kinds) & set(["locals", "virtualdomains"])),
-        rebuild_users_cdb="users_assign" in kinds or users_cdb_outdated(qmail_dir),
-    )
+    actions = owed_actions(params, state, kinds)
+    # Only what leaves no trace on the host is remembered (a users/cdb older than users/assign shows itself).
+    pending = [name for name in ownership.UNTRACED_ACTIONS if actions[name]]
+    final = files.FileState(routing_files.state_path(qmail_dir), routing_files.new_state(table, planned, pending).render(),
+                            kind="state")
+    state_change = files.plan(final)
+    if not module.check_mode and (changes or state_change):
+        intent = files.FileState(final.path, routing_files.intent_state(state, table, planned, pending).render(), kind="state")
+        write_changes(module, planned, changes, intent, final)
     result = dict(
-        changed=bool(changes),
-        routing_user_needed=routing_user_needed,
+        changed=bool(changes or state_change),
+        routing_user_needed=accounts.routing_user_needed,
         table=table,
-        changes=[dict((k, c[k]) for k in ("path", "kind", "action", "reasons") if k in c) for c in changes],
+        changes=[dict((k, c[k]) for k in ("path", "kind", "action", "reasons") if k in c) for c in changes + [state_change] if c],
         changed_kinds=kinds,
         stale=stale,
+        kept=dict((ownership.FILE_NAMES[kind], lines) for kind, lines in planned.kept.items() if lines),
+        taken_over=planned.taken_over + planned.removed,
         actions=actions,
-        follow_up_needed=routing_user_needed or bool(stale) or any(actions.values()),
+        follow_up_needed=accounts.routing_user_needed or bool(stale) or any(actions.values()),
     )
     if module._diff:
-        result["diff"] = [files.diff_entry(change) for change in changes]
+        result["diff"] = [routing_files.diff_note(change, planned) for change in changes + [state_change] if change]
     if report_params is not None and not result["changed"] and not result["follow_up_needed"]:
-        # The files are those qmail routes by: answer the deploy check from here (see the option).
-        library, library_name = cdb_reader.best_library()
-        try:
-            result["route_report"] = route_check.report(qmail_dir, report_params, library, library_name, relay=False)
-        except (IOError, OSError) as exc:
-            module.fail_json(msg="route_report: cannot read the qmail configuration: %s" % exc)
-        for text in route_check.report_warnings(result["route_report"]):
-            module.warn(text)
+        settled_report(module, params, report_params, result)
     module.exit_json(**result)
 
 

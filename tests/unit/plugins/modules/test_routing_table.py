@@ -280,6 +280,12 @@ def test_follow_up_is_needed_until_the_routing_is_settled(tree, capsys):
     # users/assign is new: qmail-newu must follow
     assert first["changed"] is True and first["follow_up_needed"] is True
     tree.write("users/cdb", "")
+    # the HUP leaves no trace on the host: it stays owed (in the state file) until the caller says it ran
+    owed = run(capsys, tree.args("smtp_users"))
+    assert owed["changed"] is False and owed["follow_up_needed"] is True
+    assert owed["actions"] == {"hup_qmail_send": True, "rebuild_users_cdb": False}
+    done = run(capsys, tree.args("smtp_users", completed_actions=["hup_qmail_send"]))
+    assert done["changed"] is True and done["follow_up_needed"] is False
     second = run(capsys, tree.args("smtp_users"))
     assert second["changed"] is False and second["follow_up_needed"] is False
 
@@ -300,6 +306,9 @@ def test_a_settled_host_answers_the_route_report(tree, capsys, monkeypatch):
     first = run(capsys, args)
     assert first["changed"] is True and "route_report" not in first
     tree.write("users/cdb", "")  # as qmail-newu would
+    owed = run(capsys, args)  # the HUP is still owed: no report yet
+    assert owed["follow_up_needed"] is True and "route_report" not in owed
+    run(capsys, dict(args, completed_actions=["hup_qmail_send"]))  # as the role does after the HUP
     second = run(capsys, args)
     assert second["changed"] is False and second["follow_up_needed"] is False
     report = second["route_report"]
