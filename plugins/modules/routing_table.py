@@ -24,6 +24,11 @@ description:
     longer needs are removed (see O(remove_stale)), so switching methods leaves nothing of the old one.
   - It also installs the safe C(qmail-remote) wrapper at O(qmail_delivery_wrapper), and checks first that qmail is installed
     (C(bin/qmail-send), O(qmail_required_users), O(qmail_required_groups)).
+  - The collection owns entries, not files. It records what it wrote in C(control/teamware-qmail.json) (JSON, written
+    atomically before and after the files it describes); every other entry of those files is the host's own and is
+    kept (see O(qmail_foreign_entries) and O(qmail_take_over)). Lines the method would write anyway become the
+    collection's. Where the host's own entry contradicts the method, the module fails before any change, naming the
+    file, the line and the two ways out.
   - The module does not signal qmail. It returns what must happen (RV(actions)) so that a role can run
     C(qmail-newu) or send C(qmail-send) a HUP.
   - Options named C(teamware_*) and C(qmail_*) are the inventory variables of the same name.
@@ -136,6 +141,53 @@ options:
         C(relay) (empty = use MX) and C(port). Written with the collection's routes in the order qmail applies them.
     type: list
     elements: dict
+    default: []
+  qmail_extra_rcpthosts:
+    description:
+      - Domains of the admin's own that qmail-smtpd accepts mail for (a backup MX, a relay domain); C(.example.com) means
+        its subdomains. Written to C(control/rcpthosts) as the collection's entries.
+    type: list
+    elements: str
+    default: []
+  qmail_extra_virtualdomains:
+    description:
+      - Virtual domains of the admin's own (other software), each C(domain) and C(prepend), written as C(domain:prepend).
+    type: list
+    elements: dict
+    default: []
+  qmail_extra_users:
+    description:
+      - users/assign entries of the admin's own, each with C(address) (exact, C(=)) or C(prefix) (wildcard, C(+)), C(user),
+        C(uid), C(gid), C(home), and optionally C(dash) and C(extension). None may overlap the Teamware prefix.
+    type: list
+    elements: dict
+    default: []
+  qmail_foreign_entries:
+    description:
+      - The entries of rcpthosts, locals, virtualdomains, smtproutes and users/assign that the collection did not write
+        (the state file says which it wrote).
+      - V(keep) keeps them, with their order where qmail's lookup depends on it, and fails before any change where one
+        contradicts the method. V(remove) drops them all (check mode and diff show what would go). The host's own
+        C(.qmail) files are never removed; one the method would replace is a conflict under V(keep).
+    type: str
+    choices: [keep, remove]
+    default: keep
+  qmail_take_over:
+    description:
+      - The host's own entries that the collection may replace, named as the conflict message names them
+        (C(virtualdomains:tw.company.com), C(smtproutes:tw.company.com), C(locals:tw.company.com), C(users/assign:+tw.),
+        or the path of a C(.qmail) file).
+    type: list
+    elements: str
+    default: []
+  completed_actions:
+    description:
+      - Actions the caller carried out after an earlier call (V(hup_qmail_send)); they are cleared from the state file.
+      - A HUP leaves no trace on the host, so the state file remembers it from before the change until the caller says
+        it ran, and a run killed in between is finished by the next one.
+    type: list
+    elements: str
+    choices: [hup_qmail_send, rebuild_users_cdb]
     default: []
   qmail_delivery_wrapper:
     description:
@@ -290,8 +342,23 @@ route_report:
       the relay clients, which the front end writes after this call. Its warnings are the module's warnings.
   returned: when O(route_report) is set, nothing changed and RV(follow_up_needed) is false
   type: dict
+kept:
+  description: The host's own entries that were kept, by file (rcpthosts, locals, virtualdomains, smtproutes, users/assign).
+  returned: always
+  type: dict
+  sample: {"smtproutes": ["partner.example:[192.0.2.7]"]}
+taken_over:
+  description: The host's own entries that were replaced (O(qmail_take_over)) or dropped (O(qmail_foreign_entries=remove)).
+  returned: always
+  type: list
+  elements: str
+conflicts:
+  description: The host's own entries that contradict the method (file, line, entry to name in O(qmail_take_over), reason).
+  returned: failure
+  type: list
+  elements: dict
 actions:
-  description: What qmail needs so that the change takes effect.
+  description: What qmail needs so that the change takes effect (including a HUP an earlier, interrupted run still owes).
   returned: always
   type: dict
   contains:
@@ -540,7 +607,8 @@ def main():
         # Look before acting: the settings are valid, but the routing user must be created (or set right) first;
         # the role does that and calls the module again.  Nothing is written.
         module.exit_json(changed=False, routing_user_needed=True, follow_up_needed=True, table=table, changes=[],
-                         changed_kinds=[], stale=[], kept={}, actions=dict(hup_qmail_send=False, rebuild_users_cdb=False))
+                         changed_kinds=[], stale=[], kept={}, taken_over=[],
+                         actions=dict(hup_qmail_send=False, rebuild_users_cdb=False))
     state = load_state(module, qmail_dir)
     planned, stale = plan_host(module, params, table, accounts, state)
     changes = [change for change in (files.plan(fstate) for fstate in planned.states) if change]
