@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import shutil
 
@@ -119,3 +120,61 @@ def test_switching_the_front_end_disables_the_old_one_first(tmp_path, host):
     settled = run_playbook(SITE, tmp_path, site_variables(host, "smtp_smtproutes", "tcpserver"))
     assert settled.returncode == 0 and settled.changed() == 0, settled.output
     assert "included: teamware.qmail.inetd" not in settled.output
+
+
+# A host set up by hand that serves more than Teamware (docs/existing-hosts.md).
+HAND_MADE = {
+    "control/rcpthosts": "company.com\nbackup.example.org\n",
+    "control/virtualdomains": "other.example:other.example\n",
+    "control/smtproutes": "partner.example:[192.0.2.7]\n",
+    "users/assign": "+other.example-:vpopmail:89:89:/home/vpopmail/domains/other.example:-::\n.\n",
+}
+
+
+def test_a_hand_made_host_keeps_its_own_entries_and_settles(tmp_path, host):
+    for relative, text in HAND_MADE.items():
+        host.write(os.path.join(host.qmail, relative), text)
+    first = run_playbook(SITE, tmp_path, site_variables(host, "smtp_smtproutes"))
+    assert first.returncode == 0, first.output
+    for relative, text in HAND_MADE.items():
+        present = read(os.path.join(host.qmail, relative)).splitlines()
+        assert all(line in present for line in text.splitlines()), (relative, present)
+    assert "tw.company.com:[127.0.0.1]:2025" in read(os.path.join(host.qmail, "control", "smtproutes"))
+    host.clear_actions()
+    before = snapshot(host.root)
+    second = run_playbook(SITE, tmp_path, site_variables(host, "smtp_smtproutes"))
+    assert second.returncode == 0 and second.changed() == 0, second.output
+    assert host.actions() == [] and snapshot(host.root) == before
+
+
+def test_a_contradicting_host_entry_stops_site_before_any_change(tmp_path, host):
+    host.write(os.path.join(host.qmail, "control", "virtualdomains"), "tw.company.com:vpopmail\n")
+    variables = site_variables(host, "smtp_smtproutes")
+    before = snapshot(host.root)
+    result = run_playbook(SITE, tmp_path, variables)
+    assert result.returncode != 0
+    assert "virtualdomains:tw.company.com" in result.output and "qmail_take_over" in result.output
+    assert snapshot(host.root) == before
+    taken = run_playbook(SITE, tmp_path, dict(variables, qmail_take_over=["virtualdomains:tw.company.com"]))
+    assert taken.returncode == 0, taken.output
+    assert not os.path.exists(os.path.join(host.qmail, "control", "virtualdomains"))
+
+
+def test_a_run_killed_before_the_hup_is_finished_by_the_next(tmp_path, host):
+    """The state file records the HUP before the files change; a run killed after the files still owes it."""
+    variables = site_variables(host, "smtp_smtproutes")
+    assert run_playbook(SITE, tmp_path, variables).returncode == 0
+    # what a kill between writing locals and the HUP leaves: the new files, and the HUP recorded as owed
+    state_path = os.path.join(host.qmail, "control", "teamware-qmail.json")
+    state = json.loads(read(state_path))
+    state["pending"] = ["hup_qmail_send"]
+    host.write(state_path, json.dumps(state))
+    host.clear_actions()
+    rerun = run_playbook(SITE, tmp_path, variables)
+    assert rerun.returncode == 0, rerun.output
+    assert host.actions() == ["qmailctl hup"]
+    assert json.loads(read(state_path))["pending"] == []
+    host.clear_actions()
+    settled = run_playbook(SITE, tmp_path, variables)
+    assert settled.returncode == 0 and settled.changed() == 0, settled.output
+    assert host.actions() == []
