@@ -191,4 +191,3 @@ def quote2(address):
     if at < 0:
         return _quote(address)
     return _quote(address[:at]) + address[at:]
-

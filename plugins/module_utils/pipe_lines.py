@@ -65,8 +65,9 @@ def build_presence_check(path, message=None, code=PRESENCE_EXIT):
 
     preline exits 100 (bounce) when it cannot run a missing program; the mail must wait instead.
     """
-    return '| test -x %s || { echo "%s"; exit %d; }' % (quote(path), presence_message(path) if message is None else message,
-                                                       code)
+    if message is None:
+        message = presence_message(path)
+    return '| test -x %s || { echo "%s"; exit %d; }' % (quote(path), message, code)
 
 
 def parse_presence_check(command):

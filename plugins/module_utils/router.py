@@ -250,7 +250,6 @@ class Router:
             info["default_delivery"] = text
         self._run_lines(text, forward_only, info, env, result, depth, delivered_to, chain)
 
-
     def _run_lines(self, text, forward_only, info, env, result, depth, delivered_to, chain):
         """qmail-local's loop over the lines; forwards (&, bare addresses) are queued at the end."""
         dests = result["destinations"]
