@@ -297,18 +297,85 @@ def validate(variables, options=None):
 
     if side is None or problems.items:
         return None, problems.items
-    return _combine(problems, method, side, inventory, relay, mode, no_relay, dsn, count, allow, own_nodes, aliases,
-                    isp_relay, qmail_relay, root, teamware_root)
+    choices = _Choices(relay=relay, mode=mode, no_relay=no_relay, dsn=dsn, count=count, allow=allow, own_nodes=own_nodes,
+                       aliases=aliases, isp_relay=isp_relay, qmail_relay=qmail_relay, root=root,
+                       teamware_root=teamware_root)
+    return _combine(problems, method, side, inventory, choices)
 
 
-def _combine(problems, method, side, inventory, relay, mode, no_relay, dsn, count, allow, own_nodes, aliases,
-             isp_relay, qmail_relay, root, teamware_root):
-    """Rules between the variables, once each one is valid on its own."""
+class _Choices:
+    """The connector's own variables, each valid on its own (None: not set): what _combine weighs together.
+
+    relay: teamware_outgoing_relay; mode, no_relay, dsn, count, allow, own_nodes, aliases, isp_relay, qmail_relay,
+    root: the mime_connector_* options; teamware_root: the inventory's.
+    """
+
+    def __init__(self, relay, mode, no_relay, dsn, count, allow, own_nodes, aliases, isp_relay, qmail_relay, root,
+                 teamware_root):
+        self.relay = relay
+        self.mode = mode
+        self.no_relay = no_relay
+        self.dsn = dsn
+        self.count = count
+        self.allow = allow
+        self.own_nodes = own_nodes
+        self.aliases = aliases
+        self.isp_relay = isp_relay
+        self.qmail_relay = qmail_relay
+        self.root = root
+        self.teamware_root = teamware_root
+
+
+def _combine(problems, method, side, inventory, choices):
+    """Rules between the variables, once each one is valid on its own (choices: a _Choices)."""
     warnings = []
     notes = []
+    base, routed, own_nodes, aliases = _own_nodes(problems, method, side, choices, notes)
+    mode, allow = _mode(problems, method, choices, routed, own_nodes, aliases, warnings, notes)
+
+    sendmail = method.transport == "torecvm"
+    root, teamware_root = choices.root, choices.teamware_root
+    if sendmail and root != teamware_root:
+        problems.add("mime_connector_root", "%s differs from teamware_root %s, where qmail's torecvm pipe delivers "
+                     "(-d%s/smtp): they must be the same Teamware Office" % (root, teamware_root, teamware_root))
+
+    smtp_host = _smtp_host(problems, inventory, choices, sendmail, notes)
+    dsn = choices.dsn
+    if dsn is None:
+        dsn = 2 if choices.relay == "qmail" else 0
+
+    if problems.items:
+        return None, problems.items
+    settings = Settings(
+        method=method.name,
+        section=method.section,
+        inbound=side["inbound"] if method.name != "none" else None,
+        deliver_relayed_dsn=dsn,
+        no_relay=choices.no_relay,
+        mode=mode,
+        allow=allow,
+        smtp_port=side["smtp_port"],
+        sendmail=sendmail,
+        outgoing_relay=choices.relay,
+        smtp_host=smtp_host,
+        base_addresses=base,
+        own_nodes=own_nodes,
+        own_node_aliases=aliases,
+        routed_domains=routed if method.name != "none" else [],
+        server_count=choices.count,
+        root=root,
+        warnings=warnings,
+        notes=notes,
+    )
+    return settings, []
+
+
+def _own_nodes(problems, method, side, choices, notes):
+    """The base addresses, the domains qmail routes to the connector, and its own nodes and their aliases."""
     base = list(side["base_addresses"])
     routed = base + [alias for alias in side["own_node_aliases"] if alias not in base]
-
+    own_nodes = choices.own_nodes
+    aliases = choices.aliases
     if own_nodes is None:
         own_nodes = base
     if aliases is None:
@@ -322,7 +389,14 @@ def _combine(problems, method, side, inventory, relay, mode, no_relay, dsn, coun
     if method.hook == "forward" and len(own_nodes) > 1 and aliases:
         notes.append("5.2.4: the alias %s belongs to the first base address %s (written right after it)"
                      % (", ".join(aliases), own_nodes[0]))
+    return base, routed, own_nodes, aliases
 
+
+def _mode(problems, method, choices, routed, own_nodes, aliases, warnings, notes):
+    """The connector's mode and allow list: each routed domain must be accepted."""
+    mode = choices.mode
+    allow = choices.allow
+    count = choices.count
     if mode is None:
         mode = "strict" if count == 1 else "list"
     if allow is None:
@@ -337,26 +411,25 @@ def _combine(problems, method, side, inventory, relay, mode, no_relay, dsn, coun
                 problems.add("mime_connector_allow", "mode list must accept %s, which qmail delivers to this server" % dom)
     if mode == "list" and not allow:
         problems.add("mime_connector_allow", "is empty: with mode list the connector would accept no domain of its own list")
-    if mode == "any" and not no_relay:
+    if mode == "any" and not choices.no_relay:
         warnings.append("mime_connector_mode any with mime_connector_no_relay 0 accepts mail for every domain and relays "
                         "it: the server is an open relay (document section 4 recommends no_relay = 1)")
     if mode == "strict" and count > 1:
         notes.append("mode strict on one of %d Teamware Office servers: only its own base addresses are accepted "
                      "(section 4 recommends list for a MIME gateway)" % count)
+    return mode, allow
 
-    sendmail = method.transport == "torecvm"
-    if sendmail and root != teamware_root:
-        problems.add("mime_connector_root", "%s differs from teamware_root %s, where qmail's torecvm pipe delivers "
-                     "(-d%s/smtp): they must be the same Teamware Office" % (root, teamware_root, teamware_root))
 
+def _smtp_host(problems, inventory, choices, sendmail, notes):
+    """The connector's outgoing SMTP server: the ISP's relay, qmail, or None (left as it is)."""
     smtp_host = None
-    if relay == "isp":
-        smtp_host = isp_relay
-        if isp_relay is None:
+    if choices.relay == "isp":
+        smtp_host = choices.isp_relay
+        if choices.isp_relay is None:
             notes.append("teamware_outgoing_relay is isp and mime_connector_isp_relay is not set: the connector's "
                          "outgoing SMTP server (%s) is left as it is" % SMTP_HOST_KEY)
-    elif relay == "qmail":
-        smtp_host = qmail_relay
+    elif choices.relay == "qmail":
+        smtp_host = choices.qmail_relay
         if smtp_host is None:
             address = inventory.get("teamware_server_address") or ""
             if sendmail or address.startswith("127."):
@@ -368,34 +441,7 @@ def _combine(problems, method, side, inventory, relay, mode, no_relay, dsn, coun
                              "address (qmail_me is not set and Teamware Office is not on the qmail host)")
         notes.append("outgoing mail goes through qmail at %s: qmail must let this Teamware Office server relay "
                      "(RELAYCLIENT, section 3) and cannot pass DSN requests on (section 4)" % smtp_host)
-
-    if dsn is None:
-        dsn = 2 if relay == "qmail" else 0
-
-    if problems.items:
-        return None, problems.items
-    settings = Settings(
-        method=method.name,
-        section=method.section,
-        inbound=side["inbound"] if method.name != "none" else None,
-        deliver_relayed_dsn=dsn,
-        no_relay=no_relay,
-        mode=mode,
-        allow=allow,
-        smtp_port=side["smtp_port"],
-        sendmail=sendmail,
-        outgoing_relay=relay,
-        smtp_host=smtp_host,
-        base_addresses=base,
-        own_nodes=own_nodes,
-        own_node_aliases=aliases,
-        routed_domains=routed if method.name != "none" else [],
-        server_count=count,
-        root=root,
-        warnings=warnings,
-        notes=notes,
-    )
-    return settings, []
+    return smtp_host
 
 
 def find_problems(variables, options=None):

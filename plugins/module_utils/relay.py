@@ -157,6 +157,18 @@ def tcprules_lines(clients):
     return lines
 
 
+def rules_paths(prefix, rules_file, rules_cdb):
+    """The rules file and its cdb, checked: absolute, and the rules file is neither the cdb nor tcprules' CDB.tmp."""
+    problems = Problems()
+    rules = problems.check(prefix + "rules_file", validators.absolute_path, rules_file)
+    cdb = problems.check(prefix + "rules_cdb", validators.absolute_path, rules_cdb)
+    if rules and cdb and rules in (cdb, cdb + ".tmp"):
+        problems.add(prefix + "rules_file", "%s must differ from the cdb %s and from tcprules' temporary file %s.tmp, "
+                                            "which tcprules overwrites" % (rules, cdb, cdb))
+    problems.raise_if_any()
+    return rules, cdb
+
+
 def bind_address(value, allow_any_word="0"):
     """tcpserver's host argument ('0' = every local address) or inetd's address prefix ('' = all)."""
     if isinstance(value, bool) or not isinstance(value, str):
@@ -545,83 +557,3 @@ def diff_entry(change):
         "before": change["before"],
         "after": change["after"],
     }
-
-
-# ---------------------------------------------------------------- inetd.conf and hosts.allow, read only
-
-
-def matching_lines(text, regexp):
-    """Lines of text that lineinfile's regexp finds (with and without their line end, to be safe)."""
-    if not text:
-        return []
-    pattern = re.compile(regexp)
-    return [line.rstrip("\r\n") for line in text.splitlines(True)
-            if pattern.search(line) or pattern.search(line.rstrip("\r\n"))]
-
-
-def has_block(text, marker):
-    """Whether text holds a BEGIN or END line of blockinfile's marker."""
-    if not text:
-        return False
-    wanted = set(marker.replace("{mark}", mark) for mark in ("BEGIN", "END"))
-    return any(line.strip() in wanted for line in text.splitlines())
-
-
-# What ansible.builtin.lineinfile and blockinfile would do, so that the inetd role calls them only when a file
-# must change (a run that changes nothing then costs the one module call that reads the files).  Both work on
-# bytes; so do these.
-
-
-def _byte_lines(data, ends):
-    return re.findall(ends, data)
-
-
-def lineinfile_keeps(data, regexp, line):
-    """Whether lineinfile (regexp, line, state present) leaves ``data`` (bytes; None: no file) as it is.
-
-    It replaces the last line the regexp finds with ``line`` and a newline; the file stays as it is when
-    that line is already exactly that.  When the regexp finds nothing it adds the line: a change.
-    """
-    if data is None:
-        return False
-    pattern = re.compile(regexp.encode("utf-8", "surrogateescape"))
-    lines = _byte_lines(data, b"[^\n]*\n|[^\n]+$")
-    found = [index for index, current in enumerate(lines) if pattern.search(current)]
-    return bool(found) and lines[found[-1]] == line.encode("utf-8", "surrogateescape") + b"\n"
-
-
-def blockinfile_keeps(data, marker, block):
-    """Whether blockinfile (state present) leaves ``data`` (bytes; None: no file) as it is.
-
-    It finds the last BEGIN and the last END marker line and puts the block between them; the file stays
-    as it is when exactly the marked block is already there.
-    """
-    if data is None:
-        return False
-    begin = marker.replace("{mark}", "BEGIN").encode("utf-8", "surrogateescape") + b"\n"
-    end = marker.replace("{mark}", "END").encode("utf-8", "surrogateescape") + b"\n"
-    body = block.encode("utf-8", "surrogateescape")
-    if body and not body.endswith(b"\n"):
-        body += b"\n"
-    wanted = [begin] + _byte_lines(body, b"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$") + [end] if body else []
-    lines = _byte_lines(data, b"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-    first = last = None
-    for index, current in enumerate(lines):
-        if current == begin:
-            first = index
-        if current == end:
-            last = index
-    if first is None or last is None:
-        return not wanted
-    if first > last or (first > 0 and not lines[first - 1].endswith(b"\n")):
-        return False
-    return lines[first:last + 1] == wanted
-
-
-def owned_by_root(path, mode):
-    """Whether path is a regular file of root:root with exactly this mode (what the inetd role sets)."""
-    try:
-        status = os.stat(path)
-    except OSError:
-        return False
-    return stat.S_ISREG(status.st_mode) and status.st_uid == 0 and status.st_gid == 0 and stat.S_IMODE(status.st_mode) == mode

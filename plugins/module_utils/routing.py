@@ -32,8 +32,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import gc
-import shlex
 
+from ansible_collections.teamware.qmail.plugins.module_utils import pipe_lines
 from ansible_collections.teamware.qmail.plugins.module_utils import rules
 from ansible_collections.teamware.qmail.plugins.module_utils import validators as v
 
@@ -329,15 +329,7 @@ def dot_qmail_name(home, extension):
     return "%s/.qmail-%s" % (home, extension.lower().replace(".", ":"))
 
 
-def _q(value):
-    """Shell-quote an inventory value for a pipe line (validated values come out unchanged)."""
-    return shlex.quote(value)
-
-
-def _case_insensitive_guard(variable, patterns, reason):
-    """A pipe line that bounces (exit 100) unless the lower-cased variable matches one of the patterns."""
-    return ('| case "$(printf %%s "$%s" | tr "[:upper:]" "[:lower:]")" in %s) ;; *) echo "%s"; exit 100 ;; esac'
-            % (variable, "|".join(patterns), reason))
+_q = pipe_lines.quote
 
 
 class RoutingTable:
@@ -403,29 +395,24 @@ def _delivery_lines(settings, recipient):
     """The line(s) that hand the message to Teamware Office."""
     if settings.method.transport == "torecvm":
         # preline exits 100 (bounce) when it cannot run a missing program; the mail must wait instead.
-        present = '| test -x %s || { echo "%s is missing; is Teamware Office installed? (#4.3.0)"; exit 111; }' % (
-            _q(settings.teamware_torecvm), settings.teamware_torecvm)
-        return [present, _delivery_line(settings, recipient)]
+        return [pipe_lines.build_presence_check(settings.teamware_torecvm), _delivery_line(settings, recipient)]
     return [_delivery_line(settings, recipient)]
 
 
 def _delivery_line(settings, recipient):
     if settings.method.transport == "torecvm":
-        preline = ""
-        if settings.teamware_preserve_return_path:
-            preline = "%s -f " % _q("%s/bin/preline" % settings.qmail_dir)
-        return '| %s%s -d%s -p%s -f"$SENDER" -r%s' % (
-            preline, _q(settings.teamware_torecvm), _q("%s/smtp" % settings.teamware_root),
-            settings.teamware_torecvm_reports, recipient)
-    return '| %s %s "$SENDER" %s' % (_q(settings.qmail_delivery_wrapper), _q(_smtp_host_argument(settings)), recipient)
+        preline = "%s/bin/preline" % settings.qmail_dir if settings.teamware_preserve_return_path else None
+        return pipe_lines.build_torecvm_delivery(settings.teamware_torecvm, "%s/smtp" % settings.teamware_root,
+                                                 settings.teamware_torecvm_reports, recipient, preline=preline)
+    return pipe_lines.build_smtp_delivery(settings.qmail_delivery_wrapper, _smtp_host_argument(settings), recipient)
 
 
 def _alias_guards(settings):
     """Guards for ~alias/.qmail-default: the Teamware domains, and with user routing also the prefix."""
-    guards = [_case_insensitive_guard("HOST", settings.teamware_domains, "Sorry, no mailbox here by that name. (#5.1.1)")]
+    guards = [pipe_lines.build_guard("HOST", settings.teamware_domains, "Sorry, no mailbox here by that name. (#5.1.1)")]
     if settings.teamware_routing == "user":
-        guards.append(_case_insensitive_guard("LOCAL", [settings.teamware_user_prefix + "*"],
-                                              "Sorry, no mailbox here by that name. (#5.1.1)"))
+        guards.append(pipe_lines.build_guard("LOCAL", [settings.teamware_user_prefix + "*"],
+                                             "Sorry, no mailbox here by that name. (#5.1.1)"))
     return guards
 
 
@@ -469,7 +456,7 @@ def build_routing_table(settings):
         if s.teamware_default_route:
             routes.append(Route("", _teamware_relay(s), s.teamware_smtp_port, "teamware_default_route"))
     elif method.hook == "forward":
-        forward = '| %s "$LOCAL"@%s' % (_q("%s/bin/forward" % s.qmail_dir), _q(s.teamware_rewrite_domain))
+        forward = pipe_lines.build_forward("%s/bin/forward" % s.qmail_dir, '"$LOCAL"@%s' % _q(s.teamware_rewrite_domain))
         table.add_dot_qmail(s.alias_account, "default", _alias_guards(s) + [forward],
                             "Teamware addresses are forwarded to the alias base address %s (%s)"
                             % (s.teamware_rewrite_domain, method.section))

@@ -345,7 +345,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader, route_check
+from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader, route_report
 
 # (module, name): looked for once; the tests replace both.
 CDB_FOUND = cdb_reader.best_library()
@@ -354,21 +354,21 @@ CDB_LIBRARY_NAME = CDB_FOUND[1]
 
 
 def main():
-    argument_spec = dict(route_check.REPORT_OPTIONS, qmail_dir=dict(type="path", default="/var/qmail"))
+    argument_spec = dict(route_report.REPORT_OPTIONS, qmail_dir=dict(type="path", default="/var/qmail"))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     qmail_dir = params["qmail_dir"]
 
     if not os.path.isdir(os.path.join(qmail_dir, "control")):
         module.fail_json(msg="qmail_dir: %s has no control directory; is qmail installed there?" % qmail_dir)
-    problems = route_check.report_problems(params)
+    problems = route_report.report_problems(params)
     if problems:
         module.fail_json(msg="; ".join(problems))
     try:
-        result = route_check.report(qmail_dir, params, CDB_LIBRARY, CDB_LIBRARY_NAME)
+        result = route_report.report(qmail_dir, params, CDB_LIBRARY, CDB_LIBRARY_NAME)
     except (IOError, OSError) as exc:
         module.fail_json(msg="cannot read the qmail configuration: %s" % exc, exception=traceback.format_exc())
-    for text in route_check.report_warnings(result):
+    for text in route_report.report_warnings(result):
         module.warn(text)
     module.exit_json(changed=False, **result)
 

@@ -378,42 +378,17 @@ import pwd
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.teamware.qmail.plugins.module_utils import files
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
-from ansible_collections.teamware.qmail.plugins.module_utils import validators
-from ansible_collections.teamware.qmail.plugins.module_utils.validators import Problems, ValidationError
+from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
 
 DEFAULT_MARKER = "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
-# The mode and owner (root:root) the inetd role gives inetd.conf and hosts.allow.
-CONFIG_FILE_MODE = 0o644
 
 
 def fail_validation(module, exc):
     module.fail_json(msg="Invalid relay settings, nothing changed: %s" % exc.render(),
                      problems=[{"variable": var, "reason": reason} for var, reason in exc.problems])
-
-
-def cdb_reason(rules_file, rules_cdb, change):
-    """Why tcprules must run, or '' when the cdb matches the rules file."""
-    if change is not None:
-        # Any rewrite of the rules file (content, or only mode) makes it newer than the cdb.
-        return "rules changed" if set(change["reasons"]) & set(["content", "create"]) else "rules file rewritten"
-    if not os.path.exists(rules_cdb):
-        return "cdb missing"
-    if os.stat(rules_cdb).st_mtime_ns < os.stat(rules_file).st_mtime_ns:
-        return "cdb older than rules"
-    return ""
-
-
-def check_paths(prefix, rules_file, rules_cdb):
-    problems = Problems()
-    rules = problems.check(prefix + "rules_file", validators.absolute_path, rules_file)
-    cdb = problems.check(prefix + "rules_cdb", validators.absolute_path, rules_cdb)
-    if rules and cdb and rules in (cdb, cdb + ".tmp"):
-        problems.add(prefix + "rules_file", "%s must differ from the cdb %s and from tcprules' temporary file %s.tmp, "
-                                            "which tcprules overwrites" % (rules, cdb, cdb))
-    problems.raise_if_any()
-    return rules, cdb
 
 
 def account_ids(module, prefix):
@@ -500,7 +475,7 @@ def service_absent(module, prefix):
 
 def tcprules_format(module, clients, prefix):
     params = module.params
-    rules_file, rules_cdb = check_paths(prefix, params["rules_file"], params["rules_cdb"])
+    rules_file, rules_cdb = relay.rules_paths(prefix, params["rules_file"], params["rules_cdb"])
     service = service_directory(module, prefix)
     result = {}
     settings = None
@@ -528,7 +503,7 @@ def tcprules_format(module, clients, prefix):
     tcprules = module.get_bin_path(params["tcprules"], required=not module.check_mode)
 
     change = files.plan(state)
-    reason = cdb_reason(rules_file, rules_cdb, change)
+    reason = front_end_files.cdb_reason(rules_file, rules_cdb, change)
     changes = [change] if change else []
     if reason:
         changes.append({"path": rules_cdb, "kind": "cdb", "action": "write", "reasons": [reason],
@@ -591,29 +566,15 @@ def hosts_allow_format(module, clients, prefix):
     )
     # Read only: what is there, so that the role edits the files only when there is something to do.
     if params["inetd_conf"]:
-        text = read_file(module, params["inetd_conf"])
-        result["inetd_conf_lines"] = relay.matching_lines(text, result["inetd_regexp"])
-        result["inetd_conf_other_lines"] = relay.matching_lines(text, result["inetd_other_regexp"])
-        result["inetd_conf_current"] = (
-            not result["inetd_conf_other_lines"]
-            and relay.lineinfile_keeps(encoded(text), result["inetd_regexp"], result["inetd_line"])
-            and relay.owned_by_root(params["inetd_conf"], CONFIG_FILE_MODE))
+        result.update(front_end_files.inetd_conf_state(params["inetd_conf"], read_file(module, params["inetd_conf"]),
+                                                       result["inetd_line"], result["inetd_regexp"],
+                                                       result["inetd_other_regexp"]))
     if params["hosts_allow"]:
-        text = read_file(module, params["hosts_allow"])
-        result["hosts_allow_block"] = relay.has_block(text, params["hosts_allow_marker"])
-        result["hosts_allow_current"] = (
-            relay.blockinfile_keeps(encoded(text), params["hosts_allow_marker"], "\n".join(result["lines"]))
-            and relay.owned_by_root(params["hosts_allow"], CONFIG_FILE_MODE))
+        result.update(front_end_files.hosts_allow_state(params["hosts_allow"], read_file(module, params["hosts_allow"]),
+                                                        params["hosts_allow_marker"], result["lines"]))
     if params["inetd_conf"] and params["hosts_allow"]:
-        if params["state"] == "present":
-            result["files_current"] = result["inetd_conf_current"] and result["hosts_allow_current"]
-        else:
-            result["files_current"] = not result["inetd_conf_lines"] and not result["hosts_allow_block"]
+        result["files_current"] = front_end_files.inetd_files_current(result, params["state"])
     return result
-
-
-def encoded(text):
-    return None if text is None else text.encode("utf-8", "surrogateescape")
 
 
 def read_file(module, path):
@@ -708,7 +669,7 @@ def other_front_end_active(module, other):
             user=other.get("user") or "qmaild", bind_address=other.get("bind_address") or "", port=str(other.get("port") or "smtp"))
         inetd_conf = read_file(module, other.get("inetd_conf") or "/etc/inetd.conf")
         hosts_allow = read_file(module, other.get("hosts_allow") or "/etc/hosts.allow")
-        return bool(relay.matching_lines(inetd_conf, settings.service_regexp())) or relay.has_block(
+        return bool(front_end_files.matching_lines(inetd_conf, settings.service_regexp())) or front_end_files.has_block(
             hosts_allow, other.get("hosts_allow_marker") or DEFAULT_MARKER)
     if kind == "tcpserver":
         qmail_dir = other.get("qmail_dir") or "/var/qmail"

@@ -380,7 +380,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import ownership
-from ansible_collections.teamware.qmail.plugins.module_utils import route_check
+from ansible_collections.teamware.qmail.plugins.module_utils import route_report
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.module_utils import routing_files
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
@@ -392,8 +392,8 @@ def route_report_params(module, raw):
     """The route_report option checked against qmail_route_info's options (None when not set)."""
     if raw is None:
         return None
-    validated = ArgumentSpecValidator(route_check.REPORT_OPTIONS).validate(dict((k, v) for k, v in raw.items() if v is not None))
-    problems = list(validated.error_messages) or route_check.report_problems(validated.validated_parameters)
+    validated = ArgumentSpecValidator(route_report.REPORT_OPTIONS).validate(dict((k, v) for k, v in raw.items() if v is not None))
+    problems = list(validated.error_messages) or route_report.report_problems(validated.validated_parameters)
     if problems:
         module.fail_json(msg="route_report: %s; nothing changed" % "; ".join(problems))
     return validated.validated_parameters
@@ -579,10 +579,10 @@ def settled_report(module, params, report_params, result):
     """The deploy check's answer, from the files qmail routes by, when this call changed nothing (route_report)."""
     library, library_name = cdb_reader.best_library()
     try:
-        result["route_report"] = route_check.report(params["qmail_dir"], report_params, library, library_name, relay=False)
+        result["route_report"] = route_report.report(params["qmail_dir"], report_params, library, library_name, relay=False)
     except (IOError, OSError) as exc:
         module.fail_json(msg="route_report: cannot read the qmail configuration: %s" % exc)
-    for text in route_check.report_warnings(result["route_report"]):
+    for text in route_report.report_warnings(result["route_report"]):
         module.warn(text)
 
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""route_check against the real qmail programs that read users/cdb, smtproutes and rcpthosts.
+"""The route checks (router.py) against the real qmail programs that read users/cdb, smtproutes and rcpthosts.
 
 qmail's programs find their files under the compiled-in /var/qmail.  To feed them
 a test tree without touching the live configuration, each program runs in a
@@ -10,13 +10,13 @@ the mount.  Needs root, util-linux's unshare and an installed qmail; otherwise
 the tests are skipped loudly.
 
 * qmail-newu compiles users/assign: its users/cdb must hold exactly the records
-  the unit tests write with pure-cdb, and route_check must find the same user in
+  the unit tests write with pure-cdb, and the router must find the same user in
   it (including qmail-newu's quirk: a wildcard ending in an upper-case letter
   never matches).
-* qmail-remote connects where route_check says smtproutes sends the host.
-* qmail-smtpd accepts or refuses RCPT TO as route_check says rcpthosts (and
+* qmail-remote connects where the router says smtproutes sends the host.
+* qmail-smtpd accepts or refuses RCPT TO as the router says rcpthosts (and
   morercpthosts.cdb, built by the real qmail-newmrh) decide.
-* tcprulescheck sets RELAYCLIENT for the rules route_check lists as relay clients.
+* tcprulescheck sets RELAYCLIENT for the rules the router lists as relay clients.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,9 +33,10 @@ import pytest
 
 # tests/conftest.py makes ansible_collections.teamware.qmail importable.
 from ...qmail_installation import SKIP_PREFIX, require_qmail  # noqa: E402
-from ...unit.plugins.module_utils.test_route_check import Tree, compile_assign  # noqa: E402
+from ...unit.plugins.module_utils.test_router import Tree, compile_assign  # noqa: E402
 
-from ansible_collections.teamware.qmail.plugins.module_utils import route_check as rc  # noqa: E402
+from ansible_collections.teamware.qmail.plugins.module_utils import qmail_host  # noqa: E402
+from ansible_collections.teamware.qmail.plugins.module_utils.router import Router  # noqa: E402
 
 cdblib = pytest.importorskip("cdblib", reason="pure-cdb is needed (pip install pure-cdb)")
 
@@ -119,7 +120,7 @@ class Listener:
                 return
             self.hits += 1
             try:
-                conn.sendall(b"554 route_check test listener\r\n")
+                conn.sendall(b"554 route check test listener\r\n")
                 conn.recv(1024)
             except OSError:
                 pass
@@ -218,7 +219,7 @@ def test_route_check_reads_the_live_host_without_changing_it(qmail):
     """The live /var/qmail: every local address resolves, and nothing is written."""
     control = os.path.join(qmail, "control")
     before = dict((name, os.stat(os.path.join(control, name)).st_mtime) for name in os.listdir(control))
-    router = rc.Router(rc.HostView(qmail, "/etc/passwd", rc.make_cdb_opener(cdblib)))
+    router = Router(qmail_host.HostView(qmail, "/etc/passwd", qmail_host.make_cdb_opener(cdblib)))
     me = router.config.me
     for local in ("root", "postmaster", "mailer-daemon", "nobody-at-all"):
         route = router.route("%s@%s" % (local, me))

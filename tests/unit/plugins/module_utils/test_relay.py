@@ -18,6 +18,7 @@ import subprocess
 
 import pytest
 
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import InvalidValue, ValidationError
 
@@ -385,17 +386,17 @@ def test_matching_lines_finds_what_lineinfile_would_remove():
     settings = relay.InetdSettings.from_vars(bind_address="127.0.0.1")
     text = ("#smtp stream tcp nowait root /usr/sbin/sendmail sendmail -bs\n"
             "%s\n25 stream tcp nowait root /bin/false false\nftp stream tcp nowait root /usr/sbin/ftpd ftpd\n" % settings.line())
-    assert relay.matching_lines(text, settings.service_regexp()) == [settings.line(), "25 stream tcp nowait root /bin/false false"]
-    assert relay.matching_lines(text, settings.other_regexp()) == ["25 stream tcp nowait root /bin/false false"]
-    assert relay.matching_lines(None, settings.service_regexp()) == []
+    assert front_end_files.matching_lines(text, settings.service_regexp()) == [settings.line(), "25 stream tcp nowait root /bin/false false"]
+    assert front_end_files.matching_lines(text, settings.other_regexp()) == ["25 stream tcp nowait root /bin/false false"]
+    assert front_end_files.matching_lines(None, settings.service_regexp()) == []
 
 
 def test_has_block_looks_for_either_marker_line():
     marker = "# {mark} teamware.qmail inetd role"
-    assert relay.has_block("a\n# BEGIN teamware.qmail inetd role\n", marker)
-    assert relay.has_block("# END teamware.qmail inetd role  \n", marker)
-    assert not relay.has_block("# BEGIN teamware.qmail inetd role, another\n", marker)
-    assert not relay.has_block(None, marker)
+    assert front_end_files.has_block("a\n# BEGIN teamware.qmail inetd role\n", marker)
+    assert front_end_files.has_block("# END teamware.qmail inetd role  \n", marker)
+    assert not front_end_files.has_block("# BEGIN teamware.qmail inetd role, another\n", marker)
+    assert not front_end_files.has_block(None, marker)
 
 
 def test_service_directory_paths_are_checked_together():

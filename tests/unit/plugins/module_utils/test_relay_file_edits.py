@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""relay.lineinfile_keeps / blockinfile_keeps against ansible.builtin.lineinfile and blockinfile themselves.
+"""front_end_files.lineinfile_keeps / blockinfile_keeps against ansible.builtin.lineinfile and blockinfile themselves.
 
 The inetd role skips those modules when the prediction says the file is already right: whenever the
 prediction says "keeps", the module must leave the file alone (the role's arguments, check mode).  The
@@ -24,6 +24,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible.modules import blockinfile, lineinfile
 from ansible.release import __version__ as ansible_version
 
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 
 INETD = relay.InetdSettings.from_vars()
@@ -91,7 +92,7 @@ INETD_CASES = [
 @ROOT_ONLY
 @pytest.mark.parametrize("data, keeps", INETD_CASES)
 def test_lineinfile_prediction(capsys, tmp_path, data, keeps):
-    assert relay.lineinfile_keeps(data, REGEXP, LINE) is keeps
+    assert front_end_files.lineinfile_keeps(data, REGEXP, LINE) is keeps
     assert agrees(keeps, lineinfile_changes(capsys, tmp_path, data), LINEINFILE_BYTEWISE)
 
 
@@ -120,7 +121,7 @@ BLOCK_CASES = [
 @ROOT_ONLY
 @pytest.mark.parametrize("data, block, keeps", BLOCK_CASES)
 def test_blockinfile_prediction(capsys, tmp_path, data, block, keeps):
-    assert relay.blockinfile_keeps(data, MARKER, block) is keeps
+    assert front_end_files.blockinfile_keeps(data, MARKER, block) is keeps
     assert agrees(keeps, blockinfile_changes(capsys, tmp_path, data, block))
 
 
@@ -134,16 +135,16 @@ PIECES = st.sampled_from([WANTED, BEGIN, END, BODY, b"\n", b"\r\n", b"ALL: ALL\n
 @given(pieces=st.lists(PIECES, max_size=6))
 def test_predictions_on_generated_files(capsys, tmp_path, pieces):
     data = b"".join(pieces)
-    assert agrees(relay.lineinfile_keeps(data, REGEXP, LINE), lineinfile_changes(capsys, tmp_path, data),
+    assert agrees(front_end_files.lineinfile_keeps(data, REGEXP, LINE), lineinfile_changes(capsys, tmp_path, data),
                   LINEINFILE_BYTEWISE), data
-    assert agrees(relay.blockinfile_keeps(data, MARKER, BLOCK), blockinfile_changes(capsys, tmp_path, data)), data
+    assert agrees(front_end_files.blockinfile_keeps(data, MARKER, BLOCK), blockinfile_changes(capsys, tmp_path, data)), data
 
 
 @ROOT_ONLY
 def test_owned_by_root(tmp_path):
     path = prepare(tmp_path, b"x\n")
-    assert relay.owned_by_root(path, 0o644) is True
+    assert front_end_files.owned_by_root(path, 0o644) is True
     os.chmod(path, 0o600)
-    assert relay.owned_by_root(path, 0o644) is False
-    assert relay.owned_by_root(str(tmp_path), 0o644) is False
-    assert relay.owned_by_root(os.path.join(str(tmp_path), "missing"), 0o644) is False
+    assert front_end_files.owned_by_root(path, 0o644) is False
+    assert front_end_files.owned_by_root(str(tmp_path), 0o644) is False
+    assert front_end_files.owned_by_root(os.path.join(str(tmp_path), "missing"), 0o644) is False

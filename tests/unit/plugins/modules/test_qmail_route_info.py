@@ -17,7 +17,7 @@ from ansible.module_utils.testing import patch_module_args
 from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader
 from ansible_collections.teamware.qmail.plugins.modules import qmail_route_info
 
-from ..module_utils.test_route_check import Tree, method_tree
+from ..module_utils.test_router import Tree, method_tree
 
 pytest.importorskip("cdblib", reason="pure-cdb is needed (pip install pure-cdb)")
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""route_check: where qmail delivers an address, checked on temporary qmail trees.
+"""The route checks (router.py and its parts): where qmail delivers an address, checked on temporary qmail trees.
 
 Three layers:
 * the lookups one by one (control files, rewrite, smtproutes, rcpthosts, the shell);
@@ -24,8 +24,13 @@ import uuid
 
 import pytest
 
-from ansible_collections.teamware.qmail.plugins.module_utils import route_check as rc
+from ansible_collections.teamware.qmail.plugins.module_utils import delivery_programs
+from ansible_collections.teamware.qmail.plugins.module_utils import local_delivery
+from ansible_collections.teamware.qmail.plugins.module_utils import qmail_config
+from ansible_collections.teamware.qmail.plugins.module_utils import qmail_host
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
+from ansible_collections.teamware.qmail.plugins.module_utils import shell_parse
+from ansible_collections.teamware.qmail.plugins.module_utils.router import DEFAULT_SENDER, Options, Router
 
 from ....qmail_installation import require_qmail
 
@@ -60,11 +65,11 @@ def compile_assign(lines):
     return records
 
 
-class OwnerView(rc.HostView):
+class OwnerView(qmail_host.HostView):
     """A HostView whose homes belong to the tree's fake users (no root needed)."""
 
     def __init__(self, qmail_dir, passwd_file, owners):
-        super(OwnerView, self).__init__(qmail_dir, passwd_file, rc.make_cdb_opener(cdblib))
+        super(OwnerView, self).__init__(qmail_dir, passwd_file, qmail_host.make_cdb_opener(cdblib))
         self.owners = owners
 
     def stat(self, path):
@@ -159,7 +164,7 @@ class Tree:
 
     def router(self, **options):
         options.setdefault("delivery_wrappers", [self.wrapper])
-        return rc.Router(self.view(), rc.Options(**options))
+        return Router(self.view(), Options(**options))
 
 
 @pytest.fixture
@@ -176,13 +181,13 @@ def home_of(tree, name):
 
 def test_control_lines_keep_cr_and_skip_comments():
     text = "# comment\ncompany.com  \n\n tw.company.com\nx.com\r\nlast"
-    assert rc.control_lines(text) == ["company.com", " tw.company.com", "x.com\r", "last"]
-    assert rc.control_first_line("mail.company.com \t\nsecond\n") == "mail.company.com"
-    assert rc.control_first_line(None) is None
+    assert qmail_config.control_lines(text) == ["company.com", " tw.company.com", "x.com\r", "last"]
+    assert qmail_config.control_first_line("mail.company.com \t\nsecond\n") == "mail.company.com"
+    assert qmail_config.control_first_line(None) is None
 
 
 def test_constmap_case_insensitive_last_line_wins():
-    cmap = rc.ConstMap(["Tw.Company.com:first", "tw.company.COM:second", "nocolon"], True)
+    cmap = qmail_config.ConstMap(["Tw.Company.com:first", "tw.company.COM:second", "nocolon"], True)
     assert cmap.get("TW.company.com") == "second"
     assert "nocolon" not in cmap
 
@@ -284,23 +289,23 @@ def test_relay_clients_from_tcp_rules_and_hosts_allow(tree):
 def test_shell_expansion(line, words, unquoted):
     env = {"SENDER": "s@x.org", "RECIPIENT": "john@company.com", "LOCAL": "john", "HOST": "company.com", "EMPTY": "",
            "SPACED": " a b "}
-    shell = rc.parse_shell(line, env)
+    shell = shell_parse.parse_shell(line, env)
     assert shell.simple
     assert shell.words == words
-    assert [n for n in shell.unquoted if n in rc.SENDER_CONTROLLED] == unquoted
+    assert [n for n in shell.unquoted if n in delivery_programs.SENDER_CONTROLLED] == unquoted
 
 
 def test_shell_substitution_is_not_simple_and_quotes_inside_are_respected():
     line = 'case "$(printf %s "$HOST" | tr "[:upper:]" "[:lower:]")" in tw.*) ;; *) exit 100 ;; esac'
-    shell = rc.parse_shell(line, {"HOST": "x"})
+    shell = shell_parse.parse_shell(line, {"HOST": "x"})
     assert not shell.simple
     assert shell.unquoted == []
-    shell = rc.parse_shell('echo "$(echo $SENDER)" | mail x', {"SENDER": "s"})
+    shell = shell_parse.parse_shell('echo "$(echo $SENDER)" | mail x', {"SENDER": "s"})
     assert shell.unquoted == ["SENDER"]
 
 
 def test_environment_like_qmail_local():
-    env = rc.local_environment("alias", "/var/qmail/alias", "Tw.John-X.y", "-", "Tw.John-X.y", "mail.Company.COM", "s p@x")
+    env = local_delivery.local_environment("alias", "/var/qmail/alias", "Tw.John-X.y", "-", "Tw.John-X.y", "mail.Company.COM", "s p@x")
     assert env["RECIPIENT"] == "Tw.John-X.y@mail.Company.COM"
     assert (env["EXT2"], env["EXT3"], env["EXT4"]) == ("X.y", "", "")
     assert (env["HOST2"], env["HOST3"], env["HOST4"]) == ("mail.Company", "mail", "mail")
@@ -319,12 +324,12 @@ def test_python_cdb_adapter():
         @staticmethod
         def init(path):
             return FakeDb()
-    get = rc.make_cdb_opener(FakeModule)("/nonexistent")
+    get = qmail_host.make_cdb_opener(FakeModule)("/nonexistent")
     assert get(b"") == b"."
     assert get(b"!x\0") == b"u\0"
     assert get(b"!y") is None
-    with pytest.raises(rc.CdbUnavailable):
-        rc.make_cdb_opener(None)("/x")
+    with pytest.raises(qmail_host.CdbUnavailable):
+        qmail_host.make_cdb_opener(None)("/x")
 
 
 # ---------------------------------------------------------------- users/cdb and qmail-getpw
@@ -489,7 +494,7 @@ def test_virtualdomains_method_builds_the_address_from_default_and_host(tree):
     assert (local["lookup"], local["user"], local["ext"], local["environment"]["DEFAULT"]) == ("passwd", "twu", "John.Woo", "John.Woo")
     leaf = route["final"][0]
     assert leaf["recipients"] == ["John.Woo@TW.company.com"]
-    assert leaf["preline"] is True and leaf["directory"] == "/to/smtp" and leaf["sender"] == rc.DEFAULT_SENDER
+    assert leaf["preline"] is True and leaf["directory"] == "/to/smtp" and leaf["sender"] == DEFAULT_SENDER
 
 
 @pytest.mark.parametrize("method, extra", [
@@ -498,7 +503,7 @@ def test_alias_guards_bounce_what_is_not_teamware(tree, method, extra):
     method_tree(tree, method, **extra)
     route = tree.router().route("typo@company.com")
     assert route["final"][0]["type"] == "bounce"
-    assert route["final"][0]["reason"].startswith(rc.MSG_NO_MAILBOX)
+    assert route["final"][0]["reason"].startswith(local_delivery.MSG_NO_MAILBOX)
 
 
 def test_alias_file_of_the_core_forwards_postmaster(tree):
@@ -530,7 +535,7 @@ def test_forward_loop_is_detected(tree):
     tree.write(os.path.join(alias, ".qmail-b"), ["| %s/bin/forward \"$LOCAL\"x@company.com" % tree.qmail])
     tree.write(os.path.join(alias, ".qmail-bx"), ["a@company.com"])
     route = tree.router().route("a@company.com")
-    assert route["final"][0]["type"] == "bounce" and route["final"][0]["reason"] == rc.MSG_LOOP
+    assert route["final"][0]["type"] == "bounce" and route["final"][0]["reason"] == local_delivery.MSG_LOOP
     assert route["final"][0]["chain"] == ["a@company.com", "b@company.com", "bx@company.com", "a@company.com"]
     assert any("forward LOOP: a@company.com -> b@company.com -> bx@company.com -> a@company.com" in w for w in route["warnings"])
     assert "forward to b@company.com [alias, ~alias/.qmail-a] -> forward to bx@company.com" in route["summary"]
@@ -581,8 +586,8 @@ def test_document_sender_instead_of_default_is_visible(tree):
 
 
 @pytest.mark.parametrize("mode, reason, words", [
-    (0o777, rc.MSG_HOME_WRITABLE, "world-writable"),
-    (0o1755, rc.MSG_HOME_STICKY, "sticky"),
+    (0o777, local_delivery.MSG_HOME_WRITABLE, "world-writable"),
+    (0o1755, local_delivery.MSG_HOME_STICKY, "sticky"),
 ])
 def test_world_writable_or_sticky_home_defers(tree, mode, reason, words):
     tree.control("locals", ["company.com"])
@@ -598,7 +603,7 @@ def test_writable_dot_qmail_defers(tree):
     tree.add_user("john", 1000, 1000, home)
     tree.write(os.path.join(home, ".qmail"), ["./Maildir/"], mode=0o666)
     route = tree.router().route("john@company.com")
-    assert route["final"][0]["reason"] == rc.MSG_QMAIL_WRITABLE
+    assert route["final"][0]["reason"] == local_delivery.MSG_QMAIL_WRITABLE
     assert any(".qmail is world-writable" in w for w in route["warnings"])
 
 
@@ -610,12 +615,12 @@ def test_blank_first_line_and_x_bit(tree):
     tree.write(os.path.join(home, ".qmail-x"), ["&bob@example.org", "./Maildir/"], mode=0o744)
     tree.write(os.path.join(home, ".qmail-list"), ["+list", "&bob@example.org", "|prog"])
     router = tree.router()
-    assert router.route("john-blank@company.com")["final"][0]["reason"] == rc.MSG_BLANK_FIRST
+    assert router.route("john-blank@company.com")["final"][0]["reason"] == local_delivery.MSG_BLANK_FIRST
     route = router.route("john-x@company.com")
-    assert [leaf["type"] for leaf in route["final"]] == ["defer"] and route["final"][0]["reason"] == rc.MSG_XBIT_FILE
-    assert route["final"][0]["reason"] == rc.MSG_XBIT_FILE
+    assert [leaf["type"] for leaf in route["final"]] == ["defer"] and route["final"][0]["reason"] == local_delivery.MSG_XBIT_FILE
+    assert route["final"][0]["reason"] == local_delivery.MSG_XBIT_FILE
     assert any("are not sent" in n for n in route["notes"])
-    assert router.route("john-list@company.com")["final"][0]["reason"] == rc.MSG_XBIT_PROG
+    assert router.route("john-list@company.com")["final"][0]["reason"] == local_delivery.MSG_XBIT_PROG
 
 
 def test_users_cdb_older_than_assign(tree):
@@ -648,7 +653,7 @@ def test_routing_user_with_uid_0_is_deferred(tree):
     tree.add_user("twu", 0, 0, home)
     tree.assign(["+tw.:twu:0:0:%s:-::" % home, "."])
     route = tree.router().route("tw.john@company.com")
-    assert route["final"][0]["type"] == "defer" and route["final"][0]["reason"] == rc.MSG_ROOT
+    assert route["final"][0]["type"] == "defer" and route["final"][0]["reason"] == local_delivery.MSG_ROOT
     assert any("uid 0" in w for w in route["warnings"])
 
 
@@ -656,7 +661,7 @@ def test_root_goes_to_alias_and_without_alias_file_bounces(tree):
     tree.control("locals", ["company.com"])
     route = tree.router().route("root@company.com")
     assert route["local"]["lookup"] == "alias"
-    assert route["final"][0]["reason"] == rc.MSG_NO_MAILBOX
+    assert route["final"][0]["reason"] == local_delivery.MSG_NO_MAILBOX
     assert any("root has uid 0" in n for n in route["notes"])
 
 
@@ -793,7 +798,7 @@ def test_environment_and_argv_match_real_qmail_local(tree, name, user, local, da
     assert predicted == real
     with open(out + ".argv") as handle:
         real_argv = handle.read().split("\n")[:-1]
-    assert rc.parse_shell(probe, predicted).words[2:] == real_argv
+    assert shell_parse.parse_shell(probe, predicted).words[2:] == real_argv
 
 
 REAL_RUN_CASES = [
@@ -878,8 +883,8 @@ def test_user_lookup_matches_real_qmail_getpw(real_users, tmp_path):
     locals_ = [tag, tag.upper(), tag + "-x", tag + "-B-c.d", tag + "-b", tag + "-b-c", tag + ".dot", tag + ".dot-x", tag + ".Dot-Y",
                tag + "nohome", tag + "nohome-x", tag + "root", tag + "root-x", "root", "root-x", "alias-foo.Bar", "alias",
                "qmaild", "nobody-x", "Tw.John", "-" + tag, "x" * 40 + "-y", "a-b-c-d-e"]
-    view = rc.HostView(str(tmp_path), "/etc/passwd")
-    router = rc.Router(view)
+    view = qmail_host.HostView(str(tmp_path), "/etc/passwd")
+    router = Router(view)
     for local in locals_:
         proc = subprocess.run([os.path.join(qmail, "bin", "qmail-getpw"), local], stdout=subprocess.PIPE, check=True)
         fields = proc.stdout.split(b"\0")[:6]
@@ -896,7 +901,7 @@ def test_qmail_file_owner_check_uses_real_stat(tmp_path):
     passwd = tmp_path / "passwd"
     passwd.write_text("alias:x:7790:7790::%s:/bin/sh\nbob:x:%d:100::%s:/bin/sh\n" % (tmp_path, os.getuid() + 1, home))
     (tmp_path / "control").mkdir()
-    router = rc.Router(rc.HostView(str(tmp_path), str(passwd)))
+    router = Router(qmail_host.HostView(str(tmp_path), str(passwd)))
     found = router.lookup_user("bob")
     assert found["source"] == "alias"
     assert "owned by uid %d" % os.stat(str(home)).st_uid in found["skipped"][0]["reason"]

@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright: teamware.qmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The pipe lines teamware.qmail writes into .qmail files, built and read back in one place.
+
+routing.py writes them (build_*), the route checks (delivery_programs.py) read them (parse_*):
+
+* the guard: bounce unless a lower-cased qmail variable matches one of some patterns;
+* the presence check before torecvm: defer while the program is missing;
+* the delivery lines: torecvm (optionally through preline), the qmail-remote wrapper and forward.
+
+build_* return a whole .qmail line ('| ...'); parse_* take the command qmail-local hands to
+sh, that is, what follows the '|' (pipe_command of a line).  Pure Python.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import shlex
+
+GUARD_EXIT = 100
+PRESENCE_EXIT = 111
+
+_GUARD = re.compile(r'^\s*case "\$\(printf %s "\$(?P<var>[A-Za-z_][A-Za-z0-9_]*)" \| tr "\[:upper:\]" "\[:lower:\]"\)" in '
+                    r'(?P<patterns>[^)]*)\) ;; \*\) echo "(?P<message>[^"]*)"; exit (?P<code>\d+) ;; esac\s*$')
+_PRESENCE = re.compile(r'^\s*test -x (?P<path>\S+) \|\| \{ echo "(?P<message>[^"]*)"; exit (?P<code>\d+); \}\s*$')
+
+
+def quote(value):
+    """Shell-quote an inventory value for a pipe line (validated values come out unchanged)."""
+    return shlex.quote(value)
+
+
+def pipe_command(line):
+    """The command of a '|' line: what qmail-local hands to sh."""
+    if not line.startswith("|"):
+        raise ValueError("not a pipe line: %r" % line)
+    return line[1:]
+
+
+def build_guard(variable, patterns, message, code=GUARD_EXIT):
+    """A pipe line that exits code (100: bounce) with message unless the lower-cased $variable matches a pattern."""
+    return ('| case "$(printf %%s "$%s" | tr "[:upper:]" "[:lower:]")" in %s) ;; *) echo "%s"; exit %d ;; esac'
+            % (variable, "|".join(patterns), message, code))
+
+
+def parse_guard(command):
+    """A guard's parts (dict variable, patterns, message, code), or None when command is no guard."""
+    match = _GUARD.match(command)
+    if not match:
+        return None
+    return {"variable": match.group("var"), "patterns": match.group("patterns").split("|"),
+            "message": match.group("message"), "code": int(match.group("code"))}
+
+
+def presence_message(path):
+    """What the presence check says while path is missing."""
+    return "%s is missing; is Teamware Office installed? (#4.3.0)" % path
+
+
+def build_presence_check(path, message=None, code=PRESENCE_EXIT):
+    """A pipe line that exits code (111: defer) while the program at path is missing.
+
+    preline exits 100 (bounce) when it cannot run a missing program; the mail must wait instead.
+    """
+    if message is None:
+        message = presence_message(path)
+    return '| test -x %s || { echo "%s"; exit %d; }' % (quote(path), message, code)
+
+
+def parse_presence_check(command):
+    """A presence check's parts (dict path, message, code), or None when command is none."""
+    match = _PRESENCE.match(command)
+    if not match:
+        return None
+    return {"path": match.group("path").strip("'"), "message": match.group("message"), "code": int(match.group("code"))}
+
+
+def build_torecvm_delivery(torecvm, directory, reports, recipient, preline=None):
+    """The torecvm line: -d directory -p reports -f "$SENDER" -r recipient (a shell expression), through preline -f."""
+    prefix = "%s -f " % quote(preline) if preline else ""
+    return '| %s%s -d%s -p%s -f"$SENDER" -r%s' % (prefix, quote(torecvm), quote(directory), reports, recipient)
+
+
+def parse_torecvm_options(args):
+    """torecvm's -d -p -f -r options, attached (-d/to/smtp) or separate (-d /to/smtp); -r may repeat."""
+    options = {}
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if len(arg) < 2 or arg[0] != "-" or arg[1] not in "dpfr":
+            continue
+        value = arg[2:]
+        if not value and index < len(args):
+            value = args[index]
+            index += 1
+        if arg[1] == "r":
+            options.setdefault("r", []).append(value)
+        else:
+            options[arg[1]] = value
+    return options
+
+
+def build_smtp_delivery(wrapper, host, recipient):
+    """The delivery wrapper's line: wrapper HOST "$SENDER" recipient (a shell expression), qmail-remote's arguments."""
+    return '| %s %s "$SENDER" %s' % (quote(wrapper), quote(host), recipient)
+
+
+def build_forward(forward, target):
+    """qmail's forward program with one target (a shell expression)."""
+    return "| %s %s" % (quote(forward), target)
+
+
+def parse_smtp_arguments(argv):
+    """qmail-remote's arguments in an argv (program HOST SENDER RECIPIENT...): dict host, sender, recipients, or None
+    when there are too few."""
+    if len(argv) < 4:
+        return None
+    return {"host": argv[1], "sender": argv[2], "recipients": argv[3:]}
