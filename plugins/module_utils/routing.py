@@ -505,7 +505,7 @@ def _teamware_side(s):
         aliases = []
     else:
         base = list(s.teamware_domains)
-        aliases = []
+        aliases = _users_hook_aliases(s)
     return {
         "inbound": {"torecvm": "torecvm", "smtp": "smtp"}.get(method.transport, "smtp"),
         "sendmail": method.transport == "torecvm",
@@ -514,6 +514,15 @@ def _teamware_side(s):
         "smtp_port": s.teamware_smtp_port,
         "server": _smtp_host_argument(s) if (s.teamware_server or s.teamware_server_address) else None,
     }
+
+
+def _users_hook_aliases(s):
+    """users/assign catches the prefix at every local domain, and the pipe hands Teamware Office the address as it
+    came: the connector must take qmail's other local domains too, as aliases of its base address (tw.john@
+    mail.company.com is tw.john@company.com), or it refuses them ('does not like recipient') and the mail bounces."""
+    if s.method.hook != "users":
+        return []
+    return [d for d in s.qmail_local_domains if d not in s.teamware_domains]
 
 
 def teamware_side(variables):

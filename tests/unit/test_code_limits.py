@@ -14,6 +14,7 @@ PLUGINS = os.path.join(REPO, "plugins")
 MAX_FUNCTION_LINES = 80
 MAX_FILE_LINES = 700
 
+
 def python_files():
     for root, dirs, files in os.walk(PLUGINS):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")

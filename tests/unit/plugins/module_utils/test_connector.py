@@ -233,6 +233,12 @@ def test_qmail_relay_note_mentions_relayclient():
     ("smtp_smtproutes", {}, {"mime_connector_own_nodes": ["tw.company.com", "branch.company.com"]},
      ["tw.company.com", "branch.company.com"]),
     ("smtp_forward", {}, {"mime_connector_own_node_aliases": [], "mime_connector_mode": "list"}, ["company.com"]),
+    # users/assign catches tw.john@ at every local domain: the connector takes qmail's other local domains as aliases
+    ("smtp_users", {"qmail_local_domains": ["company.com", "mail.company.com"]}, {},
+     ["company.com", "A:mail.company.com"]),
+    ("torecvm_users", {"qmail_local_domains": ["company.com", "mail.company.com"]}, {},
+     ["company.com", "A:mail.company.com"]),
+    ("smtp_users", {"qmail_local_domains": ["company.com"]}, {}, ["company.com"]),
 ])
 def test_own_node(method, extra, options, own_node):
     assert settings(method, options, **extra)["tombsmtp_ini"]["own_node"] == own_node
