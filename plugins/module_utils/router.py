@@ -49,6 +49,25 @@ class Options:
         self.max_depth = max_depth
 
 
+def smtpd_queued_address(address):
+    """The recipient as qmail-smtpd queues it from RCPT TO (addrparse): a source route '@a,@b:' dropped, double
+    quotes removed and backslash escapes resolved anywhere in the address."""
+    text = address
+    if text.startswith("@") and ":" in text:
+        text = text.split(":", 1)[1]
+    out = []
+    escaped = False
+    for char in text:
+        if escaped:
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char != '"':
+            out.append(char)
+    return "".join(out)
+
+
 class Router:
     """Routes addresses through one host's configuration (see the module docstring)."""
 
@@ -85,6 +104,12 @@ class Router:
     def route(self, address):
         """Everything about one address, as a dict (see the module's RETURN)."""
         result = {"address": address, "warnings": [], "notes": []}
+        queued = smtpd_queued_address(address)
+        result["queued_as"] = queued
+        if queued != address:
+            result["notes"].append("qmail-smtpd queues %s as %s (it strips a source route, quotes and backslash escapes)"
+                                   % (address, queued))
+        address = queued
         accepted, entry, reason = self.config.smtpd_accepts(address)
         result["accepted_by_smtpd"] = {
             "relay_client": True,
@@ -406,7 +431,7 @@ class Router:
         return True
 
     def _teamware_checks(self, result):
-        if not self.is_teamware_address(result["address"]):
+        if not self.is_teamware_address(result["queued_as"]):
             result["teamware_address"] = False
             return
         result["teamware_address"] = True

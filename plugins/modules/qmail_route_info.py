@@ -206,6 +206,11 @@ routes:
     address:
       description: The address as given.
       type: str
+    queued_as:
+      description:
+        - The recipient as C(qmail-smtpd) queues it (a source route dropped, quotes and backslash escapes removed); it is
+          what qmail routes.
+      type: str
     accepted_by_smtpd:
       description: What C(qmail-smtpd) does with the recipient.
       type: dict

@@ -28,6 +28,7 @@ from ansible_collections.teamware.qmail.plugins.module_utils import delivery_pro
 from ansible_collections.teamware.qmail.plugins.module_utils import local_delivery
 from ansible_collections.teamware.qmail.plugins.module_utils import qmail_config
 from ansible_collections.teamware.qmail.plugins.module_utils import qmail_host
+from ansible_collections.teamware.qmail.plugins.module_utils import router as router_module
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.module_utils import shell_parse
 from ansible_collections.teamware.qmail.plugins.module_utils.router import DEFAULT_SENDER, Options, Router
@@ -906,3 +907,23 @@ def test_qmail_file_owner_check_uses_real_stat(tmp_path):
     assert found["source"] == "alias"
     assert "owned by uid %d" % os.stat(str(home)).st_uid in found["skipped"][0]["reason"]
     assert stat.S_ISDIR(os.stat(str(home)).st_mode)
+
+
+@pytest.mark.parametrize("given, queued", [
+    ('"tw.john"@company.com', "tw.john@company.com"),
+    ('"tw.a;id"@company.com', "tw.a;id@company.com"),
+    ('tw.\\"x@company.com', 'tw."x@company.com'),
+    ("@relay.example,@other.example:tw.john@company.com", "tw.john@company.com"),
+    ("tw.john@company.com", "tw.john@company.com"),
+])
+def test_smtpd_queued_address_as_qmail_smtpd_addrparse(given, queued):
+    assert router_module.smtpd_queued_address(given) == queued
+
+
+def test_a_quoted_local_part_is_routed_as_qmail_smtpd_queues_it(tree):
+    """qmail-smtpd strips the quotes before it queues: users/assign and $DEFAULT see the plain name."""
+    method_tree(tree, "smtp_users", teamware_domains=["company.com"], teamware_user_prefix="tw.")
+    route = tree.router(teamware_domains=["company.com"], teamware_user_prefix="tw.").route('"tw.john"@company.com')
+    assert route["queued_as"] == "tw.john@company.com"
+    assert route["local"]["assign"] == "+tw." and route["final"][0]["teamware"] is True
+    assert any("qmail-smtpd queues" in note for note in route["notes"])
