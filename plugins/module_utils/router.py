@@ -49,6 +49,10 @@ class Options:
         self.max_depth = max_depth
 
 
+def _is_dir(info):
+    return info is not None and stat.S_ISDIR(info.st_mode)
+
+
 def smtpd_queued_address(address):
     """The recipient as qmail-smtpd queues it from RCPT TO (addrparse): a source route '@a,@b:' dropped, double
     quotes removed and backslash escapes resolved anywhere in the address."""
@@ -310,7 +314,7 @@ class Router:
                 if line.endswith("/"):
                     path = path.rstrip("/") + "/"
                     entry["type"] = "maildir"
-                    dests.append({"type": "maildir", "path": path, "user": info["user"], "line": number})
+                    dests.append(self._maildir(path, info, number, result))
                 else:
                     entry["type"] = "mbox"
                     dests.append({"type": "mbox", "path": path, "user": info["user"], "line": number})
@@ -377,6 +381,18 @@ class Router:
             sub["notes"] = []
 
     # ---- delivery programs
+
+    def _maildir(self, path, info, number, result):
+        """A maildir delivery, or the deferral qmail-local makes of it when the Maildir is not there (maildir.c:
+        chdir, then tmp/ and new/): the message waits in the queue until queuelifetime, then bounces."""
+        missing = [part for part in ("", "tmp", "new") if not _is_dir(self.view.stat(posixpath.join(path, part)))]
+        if not missing:
+            return {"type": "maildir", "path": path, "user": info["user"], "line": number}
+        result["warnings"].append("the Maildir %s of user %s is missing%s: qmail-local defers every delivery to it "
+                                  "(Unable to chdir to maildir. (#4.2.1)) and bounces it after queuelifetime; create it "
+                                  "with maildirmake" % (path, info["user"], "" if "" in missing else " its " + "/, ".join(missing) + "/"))
+        return {"type": "defer", "reason": "Unable to chdir to maildir. (#4.2.1)", "path": path, "user": info["user"],
+                "line": number}
 
     def program(self, command, env, info, result):
         """What a '|' line does (see delivery_programs.Programs.effect)."""

@@ -395,10 +395,21 @@ def test_qmail_file_search_order_and_default(tree):
     assert chosen("john-X.Y@company.com") == (".qmail-x:y", None)
     route = router.route("john@company.com")
     assert route["local"]["dot_qmail"] is None and route["local"]["default_delivery"] == "./Maildir/"
+    # no ~john/Maildir: qmail-local defers ("Unable to chdir to maildir. (#4.2.1)", seen on real qmail)
+    assert route["final"][0]["type"] == "defer" and route["final"][0]["path"] == home + "/Maildir/"
+    assert any("Maildir %s/Maildir/ of user john is missing" % home in w for w in route["warnings"])
+    make_maildir(os.path.join(home, "Maildir"))
+    route = router.route("john@company.com")
     assert route["final"][0]["type"] == "maildir" and route["final"][0]["path"] == home + "/Maildir/"
+    assert route["warnings"] == []
 
 
 # ---------------------------------------------------------------- every integration method
+
+
+def make_maildir(path):
+    for part in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(path, part), exist_ok=True)
 
 
 def method_tree(tree, method, **extra):
@@ -522,6 +533,7 @@ def test_teamware_address_that_is_a_linux_user_lands_in_a_mailbox(tree):
     method_tree(tree, "torecvm_alias", **DOMAIN)
     home = os.path.join(tree.base, "home", "john")
     tree.add_user("john", 1000, 1000, home)
+    make_maildir(os.path.join(home, "Maildir"))
     route = tree.router(teamware_domains=["tw.company.com"]).route("john@tw.company.com")
     assert route["final"][0]["type"] == "maildir"
     assert route["final"][0]["teamware"] is False
@@ -758,6 +770,11 @@ def test_lines_and_errors_match_real_qmail_local_dry_run(tree, files, home_mode,
     os.chmod(home, home_mode)
     for name, (lines, mode) in files.items():
         tree.write(os.path.join(home, name), lines, mode)
+    # qmail-local -n says what it would do without delivering: the Maildirs it names must be there for the
+    # prediction to say "deliver" too
+    for line in ["./Maildir/"] + [line for lines, _mode in files.values() for line in lines]:
+        if line.startswith("./") and line.endswith("/"):
+            make_maildir(os.path.join(home, line[2:]))
     code, said, error = run_qmail_local(qmail, ["-n", "u", home, local, dash, ext, "company.com", "s@x.org", "./Maildir/"])
     route = tree.router().qmail_local("u", home, local, dash, ext, "company.com", "s@x.org")
     stops = [d for d in route["destinations"] if d["type"] in ("bounce", "defer")]
