@@ -97,7 +97,8 @@ class Result:
         method = self.method or "undecided"
         return {"method": method, "section": routing.METHODS[method].section if method in routing.METHODS else None,
                 "candidates": self.candidates, "variables": self.variables, "foreign": self.foreign,
-                "unsafe": self.unsafe, "undecided": self.undecided, "notes": self.notes}
+                "unsafe": self.unsafe, "undecided": self.undecided, "notes": self.notes,
+                "report": report_lines(method, self)}
 
 
 def homes_to_read(data):
@@ -344,3 +345,22 @@ def _hosts_allow_clients(data, result):
             if client and client not in clients:
                 clients.append(client)
     return clients
+
+
+def report_lines(method, result):
+    """What an admin reads: the method, the unsafe lines with their corrections, the foreign entries, the
+    undecided items and the next step."""
+    lines = ["Method: %s%s" % (method, " (%s)" % routing.METHODS[method].section if method in routing.METHODS else "")]
+    for entry in result.unsafe:
+        lines.append("UNSAFE %s: %s -- %s; correction: %s" % (entry["file"], entry["line"] or "(file)", entry["problem"],
+                                                             entry["correction"]))
+    for entry in result.foreign:
+        lines.append("Host's own entry %s: %s -> %s" % (entry["file"], entry["line"],
+                                                        entry["variable"] or entry.get("note") or "kept"))
+    for entry in result.undecided:
+        lines.append("UNDECIDED %s: %s" % (entry["item"], entry["reason"]))
+    lines.extend("Note: %s" % note for note in result.notes)
+    if result.undecided:
+        lines.append("Decide the undecided items in the inventory yourself; no variables file is written while any remain.")
+    lines.append("Next: ansible-playbook site.yml --check --diff (it shows the safety corrections above and nothing else).")
+    return lines

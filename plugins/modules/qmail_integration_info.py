@@ -63,6 +63,11 @@ options:
       - The Teamware Office root on this host (C(to.ini) and C(tombsmtp.ini) below it). Without it the Teamware
         side is not read, and what only it can tell (which local domains are Teamware Office's) stays undecided.
     type: path
+  teamware_files:
+    description:
+      - The text of C(to.ini) and C(tombsmtp.ini) read elsewhere (a Teamware Office server of its own), as a dict with
+        the keys C(to_ini) and C(tombsmtp_ini); used instead of O(teamware_root).
+    type: dict
   routing_user:
     description:
       - The routing user of the virtualdomains and qmail-users methods. Without it the user is found from
@@ -144,6 +149,11 @@ notes:
   returned: always
   type: list
   elements: str
+report:
+  description: The whole result as lines for an admin, ending with the next step.
+  returned: always
+  type: list
+  elements: str
 """
 
 import os
@@ -209,6 +219,9 @@ def gather(params):
     if params["teamware_root"]:
         data["to_ini"] = read(os.path.join(params["teamware_root"], "to.ini"))
         data["tombsmtp_ini"] = read(os.path.join(params["teamware_root"], "tombsmtp.ini"))
+    if params["teamware_files"]:
+        data["to_ini"] = params["teamware_files"].get("to_ini")
+        data["tombsmtp_ini"] = params["teamware_files"].get("tombsmtp_ini")
     alias_home = discovery.Host(data).alias_home
     data["dot_qmail"] = dict((home, read_dot_qmail(home, alias_home)) for home in discovery.homes_to_read(data))
     return data
@@ -223,6 +236,7 @@ def main():
             inetd_conf=dict(type="path", default="/etc/inetd.conf"),
             hosts_allow=dict(type="path", default="/etc/hosts.allow"),
             teamware_root=dict(type="path"),
+            teamware_files=dict(type="dict"),
             routing_user=dict(type="str"),
             delivery_wrapper=dict(type="path", default="/usr/local/bin/teamware-qmail-remote"),
         ),
