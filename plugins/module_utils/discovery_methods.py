@@ -282,7 +282,7 @@ def foreign_entries(host, result):
     """Every control and users/assign entry that is not Teamware Office's, mapped to qmail_extra_* where valid."""
     var = result.variables
     if "qmail_local_domains" not in var:
-        var["qmail_local_domains"] = [d for d in host.locals]
+        var["qmail_local_domains"] = list(host.locals)
     if host.locals_missing:
         result.notes.append("control/locals is missing (qmail takes control/me); the collection writes locals.")
     own = set(var.get("teamware_domains") or ()) | set(var["qmail_local_domains"])
