@@ -68,6 +68,22 @@ class Reader:
         return default
 
 
+def records(data):
+    """Every (key, value) record of a cdb file's bytes, in file order (the records lie between the 2048-byte
+    header and the first hash table); [] for a file too short to be a cdb."""
+    if data is None or len(data) < 2048:
+        return []
+    tables = [struct.unpack_from("<L", data, i * 8)[0] for i in range(256)]
+    end = min(tables) if tables else len(data)
+    found, position = [], 2048
+    while position + 8 <= end:
+        key_length, data_length = struct.unpack_from("<LL", data, position)
+        start = position + 8
+        found.append((data[start:start + key_length], data[start + key_length:start + key_length + data_length]))
+        position = start + key_length + data_length
+    return found
+
+
 def best_library():
     """(library, name) for reading cdb files: pure-cdb's cdblib, else Debian's cdb, else this reader."""
     try:

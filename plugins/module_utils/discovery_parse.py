@@ -13,26 +13,21 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import struct
+
+from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader
+from ansible_collections.teamware.qmail.plugins.module_utils import pipe_lines
+from ansible_collections.teamware.qmail.plugins.module_utils import qmail_config
 
 MARKER_PREFIX = "# Managed by Ansible (teamware.qmail)"
 
-# The guard lines routing.py writes into ~alias/.qmail-default (bounce unless $HOST / $LOCAL matches).
-_GUARD = re.compile(r'^\|\s*case "\$\(printf %s "\$(HOST|LOCAL)" \| tr "\[:upper:\]" "\[:lower:\]"\)" in (.*?)\) ;; \*\)')
-_PRESENT = re.compile(r"^\|\s*test -x (\S+) \|\|")
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
 
 def control_lines(text):
-    """A multi-line control file as qmail reads it: trailing blanks stripped, '#' and empty lines skipped."""
+    """A multi-line control file as qmail reads it (qmail_config.control_lines), or None when it does not exist."""
     if text is None:
         return None
-    lines = []
-    for line in text.split("\n"):
-        line = line.rstrip(" \t")
-        if line and not line.startswith("#"):
-            lines.append(line)
-    return lines
+    return qmail_config.control_lines(text)
 
 
 def first_line(text):
@@ -79,26 +74,10 @@ def assign_entries(text):
     return entries
 
 
-def cdb_records(data):
-    """Every (key, value) record of a cdb file's bytes, in file order (the records lie between the 2048-byte
-    header and the first hash table)."""
-    if data is None or len(data) < 2048:
-        return []
-    tables = [struct.unpack_from("<L", data, i * 8)[0] for i in range(256)]
-    end = min(tables) if tables else len(data)
-    records, position = [], 2048
-    while position + 8 <= end:
-        key_length, data_length = struct.unpack_from("<LL", data, position)
-        start = position + 8
-        records.append((data[start:start + key_length], data[start + key_length:start + key_length + data_length]))
-        position = start + key_length + data_length
-    return records
-
-
 def assign_from_users_cdb(data):
     """users/assign text rebuilt from users/cdb (qmail-newu's records: '!local\\0' exact, '!prefix' wildcard)."""
     lines = []
-    for key, value in cdb_records(data):
+    for key, value in cdb_reader.records(data):
         if not key.startswith(b"!"):
             continue
         exact = key.endswith(b"\0")
@@ -210,12 +189,12 @@ def dot_qmail_line(line):
 
 
 def _pipe(line):
-    guard = _GUARD.match(line)
+    guard = pipe_lines.parse_guard(line[1:])
     if guard:
-        return {"type": "guard", "line": line, "variable": guard.group(1), "patterns": guard.group(2).split("|")}
-    present = _PRESENT.match(line)
+        return {"type": "guard", "line": line, "variable": guard["variable"], "patterns": guard["patterns"]}
+    present = pipe_lines.parse_presence_check(line[1:])
     if present:
-        return {"type": "present", "line": line, "program": present.group(1)}
+        return {"type": "present", "line": line, "program": present["path"]}
     words = split_words(line[1:].strip())
     info = {"type": "program", "line": line, "words": words, "preline": False}
     while words and dequote(words[0])[0].rsplit("/", 1)[-1] == "preline":
@@ -276,7 +255,7 @@ def tcp_rules(text):
 def tcp_rules_from_cdb(data):
     """Rules recovered from a tcprules cdb (value: 'A' or 'D', then '+NAME=VALUE\\0' settings)."""
     rules = []
-    for key, value in cdb_records(data):
+    for key, value in cdb_reader.records(data):
         text = value.decode("utf-8", "surrogateescape")
         action = {"A": "allow", "D": "deny"}.get(text[:1], text[:1])
         env = {}

@@ -26,15 +26,8 @@ description:
   - Nothing is changed.
 author:
   - teamware.qmail contributors (@teamware)
-attributes:
-  check_mode:
-    description: Can run in check mode and return the same result.
-    support: full
-    details: The module never changes anything.
-  diff_mode:
-    description: Returns details on what has changed (or would change).
-    support: none
-    details: Nothing is ever changed.
+extends_documentation_fragment:
+  - teamware.qmail.attributes.INFO
 options:
   settings:
     description:

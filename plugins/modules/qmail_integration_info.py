@@ -28,15 +28,8 @@ description:
     line, a partial address without its trailing dot), and what it cannot decide (RV(undecided)): it guesses nothing."
 author:
   - teamware.qmail contributors (@teamware)
-attributes:
-  check_mode:
-    description: Can run in check mode and return the same result.
-    support: full
-    details: The module never changes anything; check mode returns the same result.
-  diff_mode:
-    description: Returns details on what has changed (or would change).
-    support: none
-    details: Nothing is ever changed.
+extends_documentation_fragment:
+  - teamware.qmail.attributes.INFO
 options:
   qmail_dir:
     description: qmail's home directory (C(control), C(users) and C(alias) below it).

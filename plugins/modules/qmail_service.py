@@ -20,14 +20,11 @@ description:
   - Only call it when something changed; the module always reports a change when it signals.
 author:
   - teamware.qmail contributors (@teamware)
+extends_documentation_fragment:
+  - teamware.qmail.attributes.ACTION
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
     details: In check mode the command is reported, not run.
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
 options:
   state:
     description: V(reloaded) sends HUP; V(restarted) restarts qmail-send.

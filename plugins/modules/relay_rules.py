@@ -50,17 +50,15 @@ description:
     with the list index) and the reason.
 author:
   - teamware.qmail contributors (@teamware)
+extends_documentation_fragment:
+  - teamware.qmail.attributes
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
     details:
       - Reports the rules file, the cdb and the parts of the service directory that would be written; tcprules is not run
         (and need not be installed).
       - With O(state=absent), C(svok) runs (it changes nothing); C(svc -dx) does not.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
-    support: full
     details: The diff shows the rules file, the run scripts, the directories and the link; the cdb is binary and is only listed in RV(changes).
 options:
   format:

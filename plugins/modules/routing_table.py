@@ -34,13 +34,8 @@ description:
   - Options named C(teamware_*) and C(qmail_*) are the inventory variables of the same name.
 author:
   - teamware.qmail contributors (@teamware)
-attributes:
-  check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
+extends_documentation_fragment:
+  - teamware.qmail.attributes
 options:
   teamware_integration_method:
     description:
