@@ -8,7 +8,7 @@
    writes from the roles' meta/argument_specs.yml, byte for byte (it is regenerated
    into a temporary directory and compared).
 2. Every relative link and image in docs/**/*.md and README.md resolves to a file or
-   directory inside the repository (docs/README-proposal.md is read as README.md would be); a link to a heading of a Markdown page must name a
+   directory inside the repository; a link to a heading of a Markdown page must name a
    heading that exists (GitHub's anchor rules; --no-anchors skips this).
 3. Every diagram source docs/diagrams/NAME.dot has its picture docs/images/NAME.svg,
    rendered from the source as it is now (the SVG carries the sha256 of its source,
@@ -52,7 +52,6 @@ _SVG_SOURCE = re.compile(r"<!-- source: (\S+) sha256=([0-9a-f]{64}) \(scripts/do
 _METHOD = re.compile(r'Method\("([a-z_]+)",\s*"([0-9.]+)"')
 # Pages whose links are written relative to another directory: the README proposal is text
 # for README.md at the repository root.
-LINK_BASE = {os.path.join(DOCS, "README-proposal.md"): REPO}
 
 
 def rel(path):
@@ -150,7 +149,7 @@ def check_links(problems, check_anchors=True):
                 if not base:
                     resolved = path
                 else:
-                    from_dir = REPO if base.startswith("/") else LINK_BASE.get(path, os.path.dirname(path))
+                    from_dir = REPO if base.startswith("/") else os.path.dirname(path)
                     resolved = os.path.normpath(os.path.join(from_dir, base.lstrip("/")))
                 inside = os.path.commonpath([REPO, resolved]) == REPO
                 if not inside:

@@ -77,7 +77,9 @@ def host(tmp_path):
     os.chmod(path, 0o755)
     host.stub(os.path.join(host.qmail, "bin", "preline"))
     johnw = os.path.join(host.root, "home", "johnw")
-    os.makedirs(johnw)
+    # a real Maildir: without it qmail-local defers (Unable to chdir to maildir), and so does the route check
+    for part in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(johnw, "Maildir", part))
     for home in (johnw, host.alias, host.twu):
         if os.getuid() == 0:
             os.chown(home, UID, GID)
