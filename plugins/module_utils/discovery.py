@@ -352,8 +352,8 @@ def report_lines(method, result):
     undecided items and the next step."""
     lines = ["Method: %s%s" % (method, " (%s)" % routing.METHODS[method].section if method in routing.METHODS else "")]
     for entry in result.unsafe:
-        lines.append("UNSAFE %s: %s -- %s; correction: %s" % (entry["file"], entry["line"] or "(file)", entry["problem"],
-                                                             entry["correction"]))
+        lines.append("UNSAFE %s: %s -- %s; correction: %s"
+                     % (entry["file"], entry["line"] or "(file)", entry["problem"], entry["correction"]))
     for entry in result.foreign:
         lines.append("Host's own entry %s: %s -> %s" % (entry["file"], entry["line"],
                                                         entry["variable"] or entry.get("note") or "kept"))
