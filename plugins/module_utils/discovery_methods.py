@@ -176,7 +176,8 @@ def _alias_routing(host, result, cand, teamware, path):
     method = routing.METHODS[cand["method"]]
     if "HOST" in guards:
         var["teamware_domains"] = [d.lower() for d in guards["HOST"]]
-        prefixes = [x[:-1] for x in guards.get("LOCAL", ()) if x.endswith("*")]
+        # 'tw.?*' (the prefix and a name), or 'tw.*' as earlier versions wrote it
+        prefixes = [x[:-2] if x.endswith("?*") else x[:-1] for x in guards.get("LOCAL", ()) if x.endswith("*")]
         if prefixes:
             var["teamware_user_prefix"] = prefixes[0]
         routing_kind = "user" if prefixes else "domain"

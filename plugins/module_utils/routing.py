@@ -407,13 +407,22 @@ def _delivery_line(settings, recipient):
     return pipe_lines.build_smtp_delivery(settings.qmail_delivery_wrapper, _smtp_host_argument(settings), recipient)
 
 
+NO_MAILBOX = "Sorry, no mailbox here by that name. (#5.1.1)"
+
+
 def _alias_guards(settings):
-    """Guards for ~alias/.qmail-default: the Teamware domains, and with user routing also the prefix."""
-    guards = [pipe_lines.build_guard("HOST", settings.teamware_domains, "Sorry, no mailbox here by that name. (#5.1.1)")]
+    """Guards for ~alias/.qmail-default: the Teamware domains, and with user routing also the prefix followed by a
+    name (the prefix alone, tw.@company.com, names no Teamware user: Teamware Office would refuse it)."""
+    guards = [pipe_lines.build_guard("HOST", settings.teamware_domains, NO_MAILBOX)]
     if settings.teamware_routing == "user":
-        guards.append(pipe_lines.build_guard("LOCAL", [settings.teamware_user_prefix + "*"],
-                                             "Sorry, no mailbox here by that name. (#5.1.1)"))
+        guards.append(pipe_lines.build_guard("LOCAL", [settings.teamware_user_prefix + "?*"], NO_MAILBOX))
     return guards
+
+
+def _name_guard():
+    """The routing user's .qmail-default gets the Teamware user's name in $DEFAULT; an empty one (the prefix alone,
+    tw.@company.com, or @tw.company.com) names nobody and is bounced here rather than by Teamware Office."""
+    return [pipe_lines.build_guard("DEFAULT", ["?*"], NO_MAILBOX)]
 
 
 def build_routing_table(settings):
@@ -441,7 +450,7 @@ def build_routing_table(settings):
     elif method.hook == "virtualdomains":
         virtual = ["%s:%s" % (d, s.teamware_routing_user) for d in teamware]
         recipient = _recipient_expression(s, "DEFAULT", '"$DEFAULT"@"$HOST"')
-        table.add_dot_qmail(s.routing_account, "default", _delivery_lines(s, recipient),
+        table.add_dot_qmail(s.routing_account, "default", _name_guard() + _delivery_lines(s, recipient),
                             "mail for the Teamware virtual domains goes to Teamware Office (%s)" % method.section)
         table.notes.append("5.1.2: the Teamware address is built from \"$DEFAULT\"@\"$HOST\"; the document's $SENDER "
                            "would hand Teamware the message's sender as recipient.")
@@ -449,7 +458,7 @@ def build_routing_table(settings):
         account = s.routing_account
         users.append("+%s:%s:%s:%s:%s:-::" % (s.teamware_user_prefix, account.name, _id(account.uid), _id(account.gid), account.home))
         recipient = _recipient_expression(s, "DEFAULT", '"$RECIPIENT"')
-        table.add_dot_qmail(account, "default", _delivery_lines(s, recipient),
+        table.add_dot_qmail(account, "default", _name_guard() + _delivery_lines(s, recipient),
                             "addresses starting with %r go to Teamware Office (%s)" % (s.teamware_user_prefix, method.section))
     elif method.hook == "smtproutes":
         routes += [Route(d, _teamware_relay(s), s.teamware_smtp_port, "teamware_domains") for d in teamware]

@@ -115,3 +115,42 @@ def test_mail_waits_while_teamware_office_is_down(scenario, lab):
     lab.wait_queue_empty()
     sent_to = [m for m in lab.teamware_messages() if m.get("subject") == subject]
     assert len(sent_to) == 1, "delivered exactly once"
+
+
+# --- addresses of every shape, as real qmail treats them (issue: route predictions real qmail contradicted) -----
+
+def test_a_quoted_local_part_reaches_teamware_office(scenario, lab):
+    """qmail-smtpd strips the quotes before it queues: "tw.anna"@company.com is tw.anna@company.com."""
+    local, domain = scenario.rcpt("anna").rsplit("@", 1)
+    subject = lab.send('"%s"@%s' % (local, domain))
+    message = lab.wait_teamware_message(subject)
+    assert message["recipients"] == [scenario.envelope("anna")]
+    lab.wait_queue_empty()
+
+
+def test_the_prefix_alone_bounces_with_a_clear_text(scenario, lab):
+    """User-based routing: tw.@company.com names no Teamware user; the guard line bounces it before Teamware."""
+    if scenario.vars.get("teamware_routing", "user" if "users" in scenario.method else "domain") != "user":
+        pytest.skip("domain-based routing has no prefix")
+    prefix = scenario.vars["teamware_user_prefix"]
+    subject = lab.send("%s@company.com" % prefix, mail_from="john@company.com")
+    lab.wait_maildir("john", subject)
+    assert not lab.teamware_has(subject)
+    assert "Sorry, no mailbox here by that name" in lab.check(
+        scenario.qmail, "grep -l -F %s /home/john/Maildir/new/* | xargs cat", "Subject: " + subject)
+
+
+def test_a_teamware_user_at_the_second_local_domain(scenario, lab):
+    """users/assign catches tw.anna@ at every local domain: the connector takes mail.company.com as an alias of
+    company.com. The alias methods' guard takes only the Teamware base address: there it bounces, clearly."""
+    if scenario.vars.get("teamware_routing", "user" if "users" in scenario.method else "domain") != "user":
+        pytest.skip("domain-based routing: the Teamware domain is not qmail's")
+    local = scenario.rcpt("anna").rsplit("@", 1)[0]
+    subject = lab.send("%s@mail.company.com" % local, mail_from="john@company.com")
+    if scenario.method.endswith("_users"):
+        message = lab.wait_teamware_message(subject)
+        assert message["recipients"] == ["%s@mail.company.com" % local]
+        assert message["teamware_addresses"] == [scenario.teamware_address("anna")]
+    else:
+        lab.wait_maildir("john", subject)
+        assert not lab.teamware_has(subject)

@@ -23,8 +23,12 @@ TORECVM = "| /var/qmail/bin/preline -f /usr/bin/torecvm -d/to/smtp -pA"
 WRAPPER = "| /usr/local/bin/teamware-qmail-remote tw.server.company.com"
 HOST_GUARD = ('| case "$(printf %s "$HOST" | tr "[:upper:]" "[:lower:]")" in {}) ;; '
               '*) echo "Sorry, no mailbox here by that name. (#5.1.1)"; exit 100 ;; esac')
-PREFIX_GUARD = ('| case "$(printf %s "$LOCAL" | tr "[:upper:]" "[:lower:]")" in tw.*) ;; '
+# the prefix followed by a name: the prefix alone (tw.@company.com) names no Teamware user
+PREFIX_GUARD = ('| case "$(printf %s "$LOCAL" | tr "[:upper:]" "[:lower:]")" in tw.?*) ;; '
                 '*) echo "Sorry, no mailbox here by that name. (#5.1.1)"; exit 100 ;; esac')
+# the routing user's .qmail-default: an empty $DEFAULT names nobody
+NAME_GUARD = ('| case "$(printf %s "$DEFAULT" | tr "[:upper:]" "[:lower:]")" in ?*) ;; '
+              '*) echo "Sorry, no mailbox here by that name. (#5.1.1)"; exit 100 ;; esac')
 ALIAS_DEFAULT = "/var/qmail/alias/.qmail-default"
 TWU_DEFAULT = "/home/twu/.qmail-default"
 
@@ -51,20 +55,20 @@ CASES = [
         {"rcpthosts": ["company.com", "tw.company.com"], "locals": ["company.com"],
          "virtualdomains": ["tw.company.com:twu"], "smtproutes": []},
         ["."],
-        {TWU_DEFAULT: [TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$DEFAULT"@"$HOST"']},
+        {TWU_DEFAULT: [NAME_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$DEFAULT"@"$HOST"']},
         id="5.1.2"),
     pytest.param(
         example("torecvm_users", teamware_domains=["company.com"], teamware_user_prefix="tw."),
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [], "smtproutes": []},
         ["+tw.:twu:503:503:/home/twu:-::", "."],
-        {TWU_DEFAULT: [TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
+        {TWU_DEFAULT: [NAME_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
         id="5.1.3"),
     pytest.param(
         example("torecvm_users", teamware_domains=["company.com"], teamware_user_prefix="tw.",
                 teamware_rewrite_domain="tw.company.com"),
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [], "smtproutes": []},
         ["+tw.:twu:503:503:/home/twu:-::", "."],
-        {TWU_DEFAULT: [TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$DEFAULT"@tw.company.com']},
+        {TWU_DEFAULT: [NAME_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$DEFAULT"@tw.company.com']},
         id="5.1.3-rewrite"),
     pytest.param(
         example("smtp_smtproutes", teamware_domains=["tw.company.com"]),
@@ -98,7 +102,7 @@ CASES = [
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [],
          "smtproutes": ["tw.server.company.com:[1.2.3.4]:2025"]},
         ["+tw.:twu:503:503:/home/twu:-::", "."],
-        {TWU_DEFAULT: [WRAPPER + ' "$SENDER" "$RECIPIENT"']},
+        {TWU_DEFAULT: [NAME_GUARD, WRAPPER + ' "$SENDER" "$RECIPIENT"']},
         id="5.2.3"),
     pytest.param(
         example("smtp_forward", teamware_domains=["company.com"], teamware_user_prefix="tw.",
@@ -145,7 +149,7 @@ def test_preline_can_be_switched_off_and_report_option_is_used():
     table = routing.compute(example("torecvm_virtualdomains", teamware_domains=["tw.company.com"],
                                     teamware_preserve_return_path=False, teamware_torecvm_reports="F",
                                     teamware_root="/opt/to"), TWU, ALIAS)
-    assert table["dot_qmail"][0]["lines"][2] == '| /usr/bin/torecvm -d/opt/to/smtp -pF -f"$SENDER" -r"$DEFAULT"@"$HOST"'
+    assert table["dot_qmail"][0]["lines"][3] == '| /usr/bin/torecvm -d/opt/to/smtp -pF -f"$SENDER" -r"$DEFAULT"@"$HOST"'
 
 
 @pytest.mark.parametrize("variables, expected", [
