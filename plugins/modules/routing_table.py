@@ -334,8 +334,8 @@ def route_report_params(module, raw):
 def lookup_account(name, overrides):
     """An Account from qmail_accounts or passwd, or None when there is no such user."""
     if name in overrides:
-        entry = overrides[name] or {}
-        return routing.Account(name, entry.get("uid"), entry.get("gid"), entry.get("home", ""))
+        # checked by routing.Settings.from_vars, which names qmail_accounts and the user
+        return routing.Account.from_entry(name, overrides[name])
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
