@@ -157,6 +157,8 @@ options:
     description:
       - Accounts to use instead of looking them up in the passwd database, as a mapping from the user name to C(uid), C(gid)
         and C(home). For tests on a temporary tree, and for hosts where qmail's accounts are not in passwd.
+      - C(uid) and C(gid) are numbers, C(home) an absolute path; a wrong entry of C(alias) or of the routing user fails,
+        before any change, naming C(qmail_accounts) and the user.
     type: dict
     default: {}
   remove_stale:
