@@ -92,6 +92,20 @@ def test_invalid_inventory_fails_before_any_file_changes(tmp_path, host, extra, 
     assert host.actions() == []
 
 
+@pytest.mark.parametrize("extra, message", [
+    (dict(teamware_domains=["company.com"], teamware_routing="domain"),
+     "msg\": \"Invalid qmail and Teamware Office routing settings (the inventory of localhost), nothing changed: teamware_domains"),
+    (dict(mime_connector_mode="open"), "msg\": \"Invalid Teamware Office MIME connector settings, nothing changed: mime_connector_mode"),
+], ids=["routing", "connector"])
+def test_routing_and_connector_problems_have_their_own_headings(tmp_path, host, extra, message):
+    result = run_playbook(SITE, tmp_path, site_variables(host, "smtp_alias", **extra), check=True)
+    assert result.returncode != 0
+    assert message in result.output, result.output
+    other = [heading for heading in ("Invalid qmail and Teamware Office routing", "Invalid Teamware Office MIME connector")
+             if heading not in message]
+    assert other[0] not in result.output, result.output
+
+
 def test_a_misspelt_variable_stops_the_run_before_anything_changes(tmp_path, host):
     """site.yml imported twice: on the second time hostvars holds the facts and registered results of the first, which
     the inventory check knows. Then qmail_aliases misspelt, which would have removed ~alias/.qmail-root: the run stops
