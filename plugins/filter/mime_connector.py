@@ -26,12 +26,25 @@ def _mapping(value, what):
     return value
 
 
+def problem_report(problems):
+    """(variable, reason) pairs as one message: the routing variables of the qmail host (teamware_*, qmail_*) and the
+    connector's own (mime_connector_*) each under their own heading."""
+    routing = [item for item in problems if not item[0].startswith("mime_connector_")]
+    own = [item for item in problems if item[0].startswith("mime_connector_")]
+    parts = []
+    if routing:
+        parts.append("Invalid qmail and Teamware Office routing settings, nothing changed: %s" % ValidationError(routing).render())
+    if own:
+        parts.append("Invalid Teamware Office MIME connector settings, nothing changed: %s" % ValidationError(own).render())
+    return " ".join(parts)
+
+
 def mime_connector_settings(variables, options=None):
     """The connector settings; fails naming every wrong variable."""
     try:
         return connector.compute(_mapping(variables, "the input"), _mapping(options or {}, "options"))
     except ValidationError as exc:
-        raise AnsibleFilterError("Invalid Teamware Office MIME connector settings, nothing changed: %s" % exc.render())
+        raise AnsibleFilterError(problem_report(exc.problems))
 
 
 def mime_connector_problems(variables, options=None):

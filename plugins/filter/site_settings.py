@@ -1,33 +1,147 @@
 # -*- coding: utf-8 -*-
 # Copyright: teamware.qmail contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filter: what site.yml works out once per qmail host before anything changes, checking every value at once."""
+"""Filter: what site.yml works out once per host before anything changes, checking every value at once.
+
+The variables the collection knows and the site-wide defaults are read from the argument specs of the roles
+(roles/*/meta/argument_specs.yml; the site-wide variables are those of roles/site, which has no tasks), so that
+they cannot drift from what the roles document.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import difflib
+import os
+
+import yaml
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.teamware.qmail.plugins.filter.relay_clients import relay_clients
 from ansible_collections.teamware.qmail.plugins.module_utils import route_expect
 
-FRONT_ENDS = ("tcpserver", "inetd")
+# The prefixes of the collection's variables: an inventory variable with one of them that nothing knows is a mistake.
+PREFIXES = ("qmail_", "teamware_", "ucspi_tcp_", "inetd_", "mime_connector_")
+# The admin's own variables with those prefixes (an option of the site spec).
+OWN_VARIABLES = "teamware_qmail_own_variables"
+# The role whose argument spec holds the site-wide variables.
+SITE_ROLE = "site"
+
+# Names the collection sets itself: registered results, set_fact, the roles' vars/main.yml, play and task vars.
+# The inventory does not set them, but hostvars holds the registered ones and the facts once a play has run.
+# tests/unit/plugins/filter/test_inventory_variables.py checks this list against the roles and playbooks.
+COLLECTION_SET = frozenset((
+    "inetd_hosts_allow_marker", "inetd_hup", "inetd_other_port", "inetd_own_port", "inetd_relay",
+    "mime_connector_options", "mime_connector_paths", "mime_connector_problems",
+    "mime_connector_settings", "mime_connector_state",
+    "qmail_routing", "qmail_routing_again", "qmail_routing_result", "qmail_site", "qmail_site_front_end",
+    "qmail_site_inetd", "qmail_site_other_front_end", "qmail_site_other_front_end_active", "qmail_site_tcpserver",
+    "ucspi_tcp_link", "ucspi_tcp_other_port", "ucspi_tcp_own_port", "ucspi_tcp_real_dir", "ucspi_tcp_relay",
+    "ucspi_tcp_required_programs", "ucspi_tcp_svok_log", "ucspi_tcp_svok_smtpd",
+))
+
+_SPECS = {}
 
 
-def site_settings(host, teamware_hosts=None):
-    """host: the qmail host's hostvars; teamware_hosts: the hostvars of the Teamware Office servers (a list).
+def collection_dir():
+    """The collection's root (plugins/filter/ is two levels below it)."""
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-    Returns front_end, relay_clients and expected_routes; fails naming each wrong variable.
-    """
+
+def argument_specs(root=None):
+    """{role: {variable: spec}}: the options of every entry point of every role's meta/argument_specs.yml."""
+    root = root or collection_dir()
+    if root in _SPECS:
+        return _SPECS[root]
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    roles_dir = os.path.join(root, "roles")
+    specs = {}
+    try:
+        names = sorted(os.listdir(roles_dir))
+    except OSError as exc:
+        raise AnsibleFilterError("teamware.qmail: cannot read the roles' argument specs in %s: %s" % (roles_dir, exc))
+    for role in names:
+        path = os.path.join(roles_dir, role, "meta", "argument_specs.yml")
+        if not os.path.isfile(path):
+            continue
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.load(handle, Loader=loader) or {}
+        options = {}
+        for entry_point in (data.get("argument_specs") or {}).values():
+            options.update((entry_point or {}).get("options") or {})
+        specs[role] = options
+    if SITE_ROLE not in specs:
+        raise AnsibleFilterError("teamware.qmail: %s/%s/meta/argument_specs.yml is missing" % (roles_dir, SITE_ROLE))
+    _SPECS[root] = specs
+    return specs
+
+
+def documented_variables(root=None):
+    """Every variable of every role's argument spec, the site-wide ones included."""
+    return frozenset(name for options in argument_specs(root).values() for name in options)
+
+
+def known_variables(root=None):
+    """What the inventory may set with the collection's prefixes, and what the collection sets itself."""
+    return documented_variables(root) | COLLECTION_SET
+
+
+def site_spec(root=None):
+    """The site-wide variables: name -> spec (type, default, choices...)."""
+    return argument_specs(root)[SITE_ROLE]
+
+
+def site_default(name, root=None):
+    return site_spec(root)[name].get("default")
+
+
+def unknown_variables(host, root=None):
+    """Problems, one per inventory variable with the collection's prefixes that nothing knows, with a suggestion."""
+    own = host.get(OWN_VARIABLES) or []
+    if isinstance(own, str) or not isinstance(own, (list, tuple)) or not all(isinstance(n, str) for n in own):
+        return ["%s: must be a list of variable names, not %r" % (OWN_VARIABLES, own)]
+    known = known_variables(root)
     problems = []
-    front_end = host.get("qmail_smtp_front_end", "tcpserver")
-    if front_end not in FRONT_ENDS:
-        problems.append("qmail_smtp_front_end: %r is not one of %s" % (front_end, ", ".join(FRONT_ENDS)))
+    for name in sorted(n for n in host if isinstance(n, str) and n.startswith(PREFIXES)):
+        if name in known or name in own:
+            continue
+        close = difflib.get_close_matches(name, sorted(documented_variables(root)), n=1)
+        problems.append("%s: no role of teamware.qmail and no site-wide setting knows this variable%s"
+                        % (name, " (did you mean %s?)" % close[0] if close else ""))
+    return problems
+
+
+def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=None):
+    """host: the host's hostvars; teamware_hosts: the hostvars of the Teamware Office servers (a list).
+
+    Every host: the inventory's variables with the collection's prefixes must be known (unknown_variables), and
+    mime_connector_qmail_host, when set, must be a host of inventory_hosts (when given).
+    A qmail host (qmail_host true): returns front_end, relay_clients and expected_routes (the defaults from the site
+    spec); otherwise an empty dict.  Fails naming every wrong variable.
+    """
+    problems = unknown_variables(host)
+    if problems and not problems[0].startswith(OWN_VARIABLES):
+        problems[-1] += " (list variables of your own with the collection's prefixes in %s)" % OWN_VARIABLES
+    if inventory_hosts is not None and "mime_connector_qmail_host" in host:
+        name = host.get("mime_connector_qmail_host")
+        if not isinstance(name, str) or name not in inventory_hosts:
+            problems.append("mime_connector_qmail_host: %r is not a host of the inventory; name the qmail host whose "
+                            "variables describe the integration (default the first host of qmail_hosts)" % (name,))
+    if not qmail_host:
+        if problems:
+            raise AnsibleFilterError("Invalid inventory, nothing changed: %s" % "; ".join(problems))
+        return {}
+    spec = site_spec()
+    front_ends = spec["qmail_smtp_front_end"]["choices"]
+    front_end = host.get("qmail_smtp_front_end", site_default("qmail_smtp_front_end"))
+    if front_end not in front_ends:
+        problems.append("qmail_smtp_front_end: %r is not one of %s" % (front_end, ", ".join(front_ends)))
     clients = []
     try:
-        clients = relay_clients(host.get("qmail_relay_clients", ["127."]), teamware_hosts,
-                                host.get("teamware_outgoing_relay", "isp"))
+        clients = relay_clients(host.get("qmail_relay_clients", site_default("qmail_relay_clients")), teamware_hosts,
+                                host.get("teamware_outgoing_relay", site_default("teamware_outgoing_relay")))
     except AnsibleFilterError as exc:
         problems.append(exc.message)
     else:
@@ -36,7 +150,7 @@ def site_settings(host, teamware_hosts=None):
                             "(127.)")
     expected = {}
     try:
-        expected = route_expect.normalize(host.get("teamware_expected_routes") or {})
+        expected = route_expect.normalize(host.get("teamware_expected_routes") or site_default("teamware_expected_routes"))
     except route_expect.ExpectationError as exc:
         problems.append(str(exc))
     if problems:

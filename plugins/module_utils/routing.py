@@ -120,11 +120,36 @@ DEFAULTS = {
 class Account:
     """A Unix account that owns .qmail files: name, uid, gid, home (uid/gid None = not yet created)."""
 
-    def __init__(self, name, uid, gid, home):
+    def __init__(self, name, uid, gid, home, problems=()):
         self.name = name
         self.uid = uid
         self.gid = gid
         self.home = home.rstrip("/") or "/"
+        # What is wrong with the entry of qmail_accounts it came from (Settings.from_vars reports it).
+        self.problems = list(problems)
+
+    @classmethod
+    def from_entry(cls, name, entry):
+        """The account of user ``name`` from an entry of qmail_accounts ({uid, gid, home}), checked: a wrong value
+        is kept in ``problems`` (and replaced by a harmless one), so that validation names it."""
+        problems = []
+        if not isinstance(entry, dict):
+            problems.append("must be a mapping with uid, gid and home, not %r" % (entry,))
+            entry = {}
+        ids = {}
+        for key in ("uid", "gid"):
+            value = entry.get(key)
+            if isinstance(value, str) and value.strip().isdigit():
+                value = int(value)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                problems.append("%s %r is not a number (a uid or gid, 0 or more)" % (key, value))
+                value = None
+            ids[key] = value
+        home = entry.get("home")
+        if not isinstance(home, str) or not home.startswith("/"):
+            problems.append("home %r is not an absolute path" % (home,))
+            home = ""
+        return cls(name, ids["uid"], ids["gid"], home, problems)
 
     def as_dict(self):
         return {"name": self.name, "uid": self.uid, "gid": self.gid, "home": self.home}
@@ -193,6 +218,9 @@ class Settings:
         s["routing_account"] = routing_account
         s["alias_account"] = alias_account or Account("alias", None, None, "%s/alias" % (s["qmail_dir"] or "/var/qmail"))
 
+        for account in (routing_account, alias_account):
+            for reason in getattr(account, "problems", None) or ():
+                problems.add("qmail_accounts", "user %r: %s" % (account.name, reason))
         if method is not None:
             rules.check_method_rules(problems, method, s, set(existing_users))
             rules.check_extras(problems, values, s)
@@ -232,12 +260,20 @@ def _aliases(problems, value):
         return {}
     result = {}
     for local, targets in value.items():
-        cleaned = problems.check(name, v.local_part, local)
+        cleaned = problems.check(name, _alias_name, local)
         if cleaned is None:
             continue
         key = cleaned.lower()
         if key in result:
             problems.add(name, "alias %r is listed twice (qmail compares names without case)" % local)
+            continue
+        file_name = dot_qmail_name("~alias", key)
+        if key == "default" or key.endswith("-default"):
+            problems.add(name, "alias %r would be %s, qmail-local's catch-all for %s, not a plain address: it would take "
+                         "the mail of every address without a file of its own (and with the alias methods replace "
+                         "the collection's ~alias/.qmail-default)"
+                         % (local, file_name, "every address" if key == "default" else "the addresses starting with %r"
+                            % key[:-len("default")]))
             continue
         if key in QMAIL_SYSTEM_USERS:
             problems.add(name, "alias %r is one of qmail's own accounts, which qmail delivers to before reading ~alias" % local)
@@ -255,6 +291,20 @@ def _aliases(problems, value):
             continue
         result[key] = addresses
     return result
+
+
+def _alias_name(value):
+    """The name of an alias: a local part that is also the file name ~alias/.qmail-NAME (dot_qmail_name: qmail-local
+    looks the name up in lower case with '.' written as ':', so two names that differ only there are one file)."""
+    if isinstance(value, str) and ":" in value:
+        raise v.InvalidValue("alias %r has a ':'; qmail writes '.' as ':' in .qmail file names, so %s is the file of "
+                             "the alias %r" % (value, dot_qmail_name("~alias", value), value.replace(":", ".")))
+    value = v.local_part(value)
+    if "/" in value:
+        raise v.InvalidValue("alias %r has a '/', which cannot be in the file name ~alias/.qmail-NAME" % value)
+    if len(".qmail-") + len(value) > 255:
+        raise v.InvalidValue("alias %r is too long for the file name ~alias/.qmail-NAME (255 bytes)" % value)
+    return value
 
 
 def _routes(problems, value):

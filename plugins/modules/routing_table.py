@@ -204,6 +204,8 @@ options:
     description:
       - Accounts to use instead of looking them up in the passwd database, as a mapping from the user name to C(uid), C(gid)
         and C(home). For tests on a temporary tree, and for hosts where qmail's accounts are not in passwd.
+      - C(uid) and C(gid) are numbers, C(home) an absolute path; a wrong entry of C(alias) or of the routing user fails,
+        before any change, naming C(qmail_accounts) and the user.
     type: dict
     default: {}
   remove_stale:
@@ -397,8 +399,8 @@ def route_report_params(module, raw):
 def lookup_account(name, overrides):
     """An Account from qmail_accounts or passwd, or None when there is no such user."""
     if name in overrides:
-        entry = overrides[name] or {}
-        return routing.Account(name, entry.get("uid"), entry.get("gid"), entry.get("home", ""))
+        # checked by routing.Settings.from_vars, which names qmail_accounts and the user
+        return routing.Account.from_entry(name, overrides[name])
     try:
         entry = pwd.getpwnam(name)
     except KeyError:

@@ -87,6 +87,67 @@ def test_invalid_inventory_fails_before_any_file_changes(tmp_path, host, extra, 
     result = run_playbook(SITE, tmp_path, variables)
     assert result.returncode != 0
     assert variable in result.output
+    # routing and site settings are not reported as the MIME connector's
+    assert "Invalid Teamware Office MIME connector settings" not in result.output
+    assert snapshot(host.root) == before
+    assert host.actions() == []
+
+
+@pytest.mark.parametrize("extra, message", [
+    (dict(teamware_domains=["company.com"], teamware_routing="domain"),
+     "msg\": \"Invalid qmail and Teamware Office routing settings (the inventory of localhost), nothing changed: teamware_domains"),
+    (dict(mime_connector_mode="open"), "msg\": \"Invalid Teamware Office MIME connector settings, nothing changed: mime_connector_mode"),
+], ids=["routing", "connector"])
+def test_routing_and_connector_problems_have_their_own_headings(tmp_path, host, extra, message):
+    result = run_playbook(SITE, tmp_path, site_variables(host, "smtp_alias", **extra), check=True)
+    assert result.returncode != 0
+    assert message in result.output, result.output
+    other = [heading for heading in ("Invalid qmail and Teamware Office routing", "Invalid Teamware Office MIME connector")
+             if heading not in message]
+    assert other[0] not in result.output, result.output
+
+
+def test_a_misspelt_variable_stops_the_run_before_anything_changes(tmp_path, host):
+    """site.yml imported twice: on the second time hostvars holds the facts and registered results of the first, which
+    the inventory check knows. Then qmail_aliases misspelt, which would have removed ~alias/.qmail-root: the run stops
+    in the first play, naming it, and nothing changes."""
+    twice = os.path.join(str(tmp_path), "site_twice.yml")
+    with open(twice, "w") as handle:
+        handle.write("---\n- name: First time\n  ansible.builtin.import_playbook: %s\n"
+                     "- name: Second time\n  ansible.builtin.import_playbook: %s\n" % (SITE, SITE))
+    variables = site_variables(host, "smtp_smtproutes")
+    first = run_playbook(twice, tmp_path, variables)
+    assert first.returncode == 0, first.output
+    assert os.path.exists(os.path.join(host.alias, ".qmail-root"))
+    host.clear_actions()
+    before = snapshot(host.root)
+    variables["qmail_alaises"] = variables.pop("qmail_aliases")
+    result = run_playbook(SITE, tmp_path, variables)
+    assert result.returncode != 0, result.output
+    assert "qmail_alaises: no role of teamware.qmail" in result.output
+    assert "did you mean qmail_aliases?" in result.output
+    assert "teamware_qmail_own_variables" in result.output
+    assert "Configure the qmail hosts" not in result.output
+    assert snapshot(host.root) == before
+    assert host.actions() == []
+
+
+def test_a_variable_of_the_admins_own_passes_when_listed(tmp_path, host):
+    variables = site_variables(host, "smtp_smtproutes", qmail_backup_host="b.company.com")
+    refused = run_playbook(SITE, tmp_path, variables, check=True)
+    assert refused.returncode != 0 and "qmail_backup_host" in refused.output
+    variables["teamware_qmail_own_variables"] = ["qmail_backup_host"]
+    passed = run_playbook(SITE, tmp_path, variables, check=True)
+    assert passed.returncode == 0, passed.output
+
+
+def test_a_mime_connector_qmail_host_not_in_the_inventory_is_named(tmp_path, host):
+    variables = site_variables(host, "smtp_smtproutes", mime_connector_qmail_host="nosuchhost")
+    before = snapshot(host.root)
+    result = run_playbook(SITE, tmp_path, variables)
+    assert result.returncode != 0
+    assert "mime_connector_qmail_host: 'nosuchhost' is not a host of the inventory" in result.output, result.output
+    assert "hostvars['nosuchhost']" not in result.output
     assert snapshot(host.root) == before
     assert host.actions() == []
 

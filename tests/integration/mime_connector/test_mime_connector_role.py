@@ -237,7 +237,8 @@ def test_forward_method_writes_the_alias_after_its_base_address(tmp_path):
     (dict(mime_connector_mode="open"), "mime_connector_mode"),
     (dict(mime_connector_mode="list", mime_connector_allow=["other.example.com"]), "mime_connector_allow"),
     (dict(teamware_outgoing_relay="smarthost"), "teamware_outgoing_relay"),
-], ids=["mode", "list-without-routed-domain", "relay"])
+    (dict(mime_connector_qmail_host="nosuchhost"), "mime_connector_qmail_host: nosuchhost is not a host of the inventory"),
+], ids=["mode", "list-without-routed-domain", "relay", "qmail-host"])
 def test_bad_values_write_nothing(tmp_path, extra, variable):
     """Every rule has its case in the unit tests; here: the role stops before touching anything."""
     tw = Teamware(tmp_path)

@@ -90,6 +90,23 @@ def test_settings_refused_naming_every_variable(variables, options, names):
     assert sorted(p.split(":")[0] for p in found) == sorted(names)
 
 
+def test_routing_problems_and_connector_problems_have_their_own_headings():
+    routing_heading = "Invalid qmail and Teamware Office routing settings, nothing changed: "
+    connector_heading = "Invalid Teamware Office MIME connector settings, nothing changed: "
+    with pytest.raises(AnsibleFilterError) as info:
+        plugin.mime_connector_settings(dict(INVENTORY, qmail_local_domains=[]))
+    assert str(info.value).startswith(routing_heading + "qmail_local_domains: is empty")
+    assert connector_heading not in str(info.value)
+    with pytest.raises(AnsibleFilterError) as info:
+        plugin.mime_connector_settings(INVENTORY, {"mime_connector_mode": "open"})
+    assert str(info.value).startswith(connector_heading + "mime_connector_mode:")
+    assert routing_heading not in str(info.value)
+    with pytest.raises(AnsibleFilterError) as info:
+        plugin.mime_connector_settings(dict(INVENTORY, teamware_smtp_port="smtp"), {"mime_connector_mode": "open"})
+    message = str(info.value)
+    assert message.index(routing_heading + "teamware_smtp_port") < message.index(connector_heading + "mime_connector_mode")
+
+
 def test_problems_empty_when_valid():
     assert plugin.mime_connector_problems(LazyVars(INVENTORY)) == []
 

@@ -90,6 +90,17 @@ INVALID = [
     ("alias of a qmail account", example("none", qmail_aliases={"alias": ["root"]}), "qmail_aliases", "qmail's own"),
     ("alias without targets", example("none", qmail_aliases={"root": []}), "qmail_aliases", "non-empty"),
     ("alias twice", example("none", qmail_aliases={"root": ["a@company.com"], "ROOT": ["b@company.com"]}), "qmail_aliases", "twice"),
+    # an alias is the file ~alias/.qmail-NAME: never one of qmail's catch-alls, a file of the method or a bad file name
+    ("alias default (torecvm_alias)", example("torecvm_alias", teamware_routing="domain", qmail_aliases={"default": ["ann@company.com"]},
+                                              **SMTPROUTES), "qmail_aliases", "catch-all for every address"),
+    ("alias default (no method)", example("none", qmail_aliases={"Default": ["ann@company.com"]}), "qmail_aliases", "catch-all"),
+    ("alias of a prefix's catch-all", example("none", qmail_aliases={"sales-default": ["ann@company.com"]}), "qmail_aliases",
+     "starting with 'sales-'"),
+    ("alias with ':' is another's file", example("none", qmail_aliases={"a.b": ["ann@company.com"], "a:b": ["bob@company.com"]}),
+     "qmail_aliases", "the file of the alias 'a.b'"),
+    ("alias with '/'", example("none", qmail_aliases={"sales/old": ["ann@company.com"]}), "qmail_aliases", "'/'"),
+    ("alias with a leading '.'", example("none", qmail_aliases={".hidden": ["ann@company.com"]}), "qmail_aliases", "leading"),
+    ("alias too long for a file name", example("none", qmail_aliases={"a" * 249: ["ann@company.com"]}), "qmail_aliases", "too long"),
     ("not a boolean", example("torecvm_virtualdomains", teamware_preserve_return_path="yes", **SMTPROUTES),
      "teamware_preserve_return_path", "true or false"),
     ("unknown setting", example("none", teamware_colour="blue"), "teamware_colour", "unknown setting"),
@@ -148,3 +159,26 @@ def test_all_problems_are_reported_at_once():
         routing.compute(example("smtp_smtproutes", teamware_domains=["com"], teamware_smtp_port=0, qmail_local_domains=[]), TWU, ALIAS)
     variables = set(problem[0] for problem in caught.value.problems)
     assert {"teamware_domains", "teamware_smtp_port", "qmail_local_domains"} <= variables
+
+
+@pytest.mark.parametrize("entry, reason", [
+    ({"uid": "abc", "gid": 995, "home": "/var/qmail/alias"}, "uid 'abc' is not a number"),
+    ({"uid": 999, "gid": 1.5, "home": "/var/qmail/alias"}, "gid 1.5 is not a number"),
+    ({"uid": True, "gid": 995, "home": "/var/qmail/alias"}, "uid True is not a number"),
+    ({"uid": -1, "gid": 995, "home": "/var/qmail/alias"}, "uid -1 is not a number"),
+    ({"uid": 999, "gid": 995}, "home None is not an absolute path"),
+    ({"uid": 999, "gid": 995, "home": "alias"}, "home 'alias' is not an absolute path"),
+    ("999:995", "must be a mapping"),
+])
+def test_a_wrong_entry_of_qmail_accounts_names_the_variable_and_the_user(entry, reason):
+    alias = routing.Account.from_entry("alias", entry)
+    with pytest.raises(ValidationError) as caught:
+        routing.compute(example("none"), TWU, alias)
+    assert ("qmail_accounts", "user 'alias': " + reason) in [(var, text[:len("user 'alias': ") + len(reason)])
+                                                             for var, text in caught.value.problems], caught.value.problems
+
+
+def test_an_entry_of_qmail_accounts_with_numbers_as_text_is_taken():
+    account = routing.Account.from_entry("twu", {"uid": "503", "gid": 503, "home": "/home/twu/"})
+    assert (account.uid, account.gid, account.home, account.problems) == (503, 503, "/home/twu", [])
+    routing.compute(example("torecvm_users", **USERS), account, ALIAS)

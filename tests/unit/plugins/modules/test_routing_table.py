@@ -146,6 +146,20 @@ def test_invalid_input_fails_before_anything_changes(tree, capsys):
     assert tree.snapshot() == before
 
 
+@pytest.mark.parametrize("method, user, entry", [
+    ("smtp_alias", "alias", {"uid": "abc", "gid": GID}),
+    ("torecvm_users", "twu", {"uid": UID, "gid": "wheel"}),
+])
+def test_a_wrong_uid_or_gid_in_qmail_accounts_names_the_variable_and_the_user(tree, capsys, method, user, entry):
+    args = tree.args(method)
+    args["qmail_accounts"][user] = dict(entry, home=args["qmail_accounts"][user]["home"])
+    before = tree.snapshot()
+    result = run(capsys, args)
+    assert result["failed"] is True
+    assert "qmail_accounts: user %r: " % user in result["msg"] and "is not a number" in result["msg"], result["msg"]
+    assert tree.snapshot() == before
+
+
 def test_missing_qmail_is_reported(tmp_path, capsys):
     result = run(capsys, dict(qmail_dir=str(tmp_path / "nowhere"), qmail_local_domains=["company.com"],
                               qmail_required_users=["no-such-user-here"], qmail_required_groups=["no-such-group-here"]))
