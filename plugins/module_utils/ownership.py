@@ -34,6 +34,8 @@ BLOCK_HEADER = ("# teamware.qmail: the lines below are written by Ansible from t
                 "the lines above are the host's own and are kept")
 
 FOREIGN_CHOICES = ("keep", "remove")
+# In the host's own lines of users/assign: where qmail-newu's closing '.' stood (the lines after it are no entries).
+AFTER_END = object()
 PENDING_ACTIONS = ("hup_qmail_send", "rebuild_users_cdb")
 # The actions the state file remembers until they ran: a HUP leaves no trace on the host.
 UNTRACED_ACTIONS = ("hup_qmail_send",)
@@ -135,11 +137,14 @@ def split_lines(kind, text, state):
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
-    for line in lines:
+    for index, line in enumerate(lines):
         if is_header(line):
             continue
         if kind == "users_assign" and line.rstrip(" \t") == ".":
-            continue
+            # qmail-newu stops at '.': what follows it is no entry, and stays after the '.' (see render)
+            foreign.append(AFTER_END)
+            foreign += lines[index + 1:]
+            break
         if line_key(kind, line) is not None and state.owns_line(kind, line):
             ours.append(line)
         else:
@@ -154,7 +159,9 @@ def render(kind, foreign, desired, header):
     Returns None when there is nothing at all (virtualdomains and smtproutes are then removed).
     """
     if kind == "users_assign":
-        return "".join("%s\n" % line for line in foreign + desired + ["."])
+        before, after = (foreign[:foreign.index(AFTER_END)], foreign[foreign.index(AFTER_END) + 1:]) \
+            if AFTER_END in foreign else (foreign, [])
+        return "".join("%s\n" % line for line in before + desired + ["."] + after)
     if not foreign and not desired:
         return None
     block = (header if not foreign else [BLOCK_HEADER] + header[1:]) + desired
@@ -174,7 +181,8 @@ class Merge:
 
     @property
     def kept(self):
-        return [line for line in self.foreign if line_key(self.kind, line) is not None]
+        entries = self.foreign[:self.foreign.index(AFTER_END)] if AFTER_END in self.foreign else self.foreign
+        return [line for line in entries if line_key(self.kind, line) is not None]
 
 
 def entry_name(kind, key):
@@ -187,8 +195,10 @@ def merge(kind, foreign, desired, take_over, foreign_entries, claims):
     admin lets it take over (or all of them with foreign_entries 'remove'), and find the ones that contradict it."""
     result = Merge(kind)
     wanted = set(line.rstrip(" \t") for line in desired)
+    ended = False
     for line in foreign:
-        key = line_key(kind, line)
+        ended = ended or line is AFTER_END
+        key = None if ended else line_key(kind, line)
         if key is None:
             result.foreign.append(line)
         elif line.rstrip(" \t") in wanted:

@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.teamware.qmail.plugins.module_utils import ownership
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 
-from .test_routing_table import Tree, run
+from .test_routing_table import GID, UID, Tree, run
 from ....method_examples import METHOD_SETTINGS
 
 # A host set up by hand: a backup-MX domain, vpopmail's virtual domain and its users/assign lines, a partner route,
@@ -257,3 +257,15 @@ def test_a_damaged_state_file_stops_the_run(tmp_path, capsys):
     tree.write("control/" + ownership.STATE_NAME, "{not json")
     result = run(capsys, tree.args("smtp_smtproutes"))
     assert result["failed"] is True and ownership.STATE_NAME in result["msg"] and "nothing changed" in result["msg"]
+
+
+def test_lines_after_the_end_of_users_assign_stay_after_it(tmp_path, capsys):
+    """qmail-newu stops at '.': what an admin left after it must not become an entry."""
+    tree = Tree(tmp_path)
+    tree.write("users/assign", "=bob:bob:1005:1005:/home/bob:::\n.\n+old:nobody:1:1:/nonexistent:-::\n")
+    run(capsys, tree.args("smtp_users"))
+    assigned = lines(tree, "users/assign")
+    assert assigned[0] == "=bob:bob:1005:1005:/home/bob:::"
+    assert assigned[-2:] == [".", "+old:nobody:1:1:/nonexistent:-::"]
+    assert assigned.count(".") == 1 and assigned.index("+tw.:twu:%d:%d:%s:-::" % (UID, GID, tree.twu)) < assigned.index(".")
+    assert run(capsys, tree.args("smtp_users"))["changed"] is False
