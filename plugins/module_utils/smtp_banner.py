@@ -37,7 +37,7 @@ def port_number(port):
     else:
         try:
             number = socket.getservbyname(text, "tcp")
-        except (OSError, socket.error):
+        except OSError:
             number = 25 if text == "smtp" else None
     if number is None or not 0 < number < 65536:
         raise BannerError("port %r is not a port number or a known TCP service name" % (port,))
@@ -49,21 +49,31 @@ def local_host(host):
     text = "" if host is None else str(host).strip()
     if text in ANY_ADDRESS:
         return LOOPBACK
-    try:
-        socket.inet_aton(text)
-    except (OSError, socket.error):
+    if not _is_ipv4(text):
         raise BannerError("host %r is not an IPv4 address; the SMTP check connects only to the host's own addresses" % text)
     if text.startswith("127."):
         return text
-    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        probe.bind((text, 0))
-    except (OSError, socket.error):
+    if not _is_own(text):
         raise BannerError("host %s is not an address of this host; the SMTP check connects only to the host's own "
                           "addresses (loopback or the front end's bind address)" % text)
+    return text
+
+
+def _is_ipv4(text):
+    parts = text.split(".")
+    return len(parts) == 4 and all(part.isdigit() and int(part) < 256 for part in parts)
+
+
+def _is_own(address):
+    """A socket can be bound only to an address of the host itself."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.bind((address, 0))
+        return True
+    except OSError:
+        return False
     finally:
         probe.close()
-    return text
 
 
 def _read_line(sock):
@@ -85,12 +95,12 @@ def read_once(host, port, timeout=DEFAULT_TIMEOUT):
         line = _read_line(sock)
         try:
             sock.sendall(b"QUIT\r\n")
-        except (OSError, socket.error):
+        except OSError:
             pass
         return line, "" if line else "the connection closed without a greeting"
     except socket.timeout:
         return "", "no greeting within %g seconds" % timeout
-    except (OSError, socket.error) as exc:
+    except OSError as exc:
         return "", "cannot connect: %s" % (getattr(exc, "strerror", None) or exc)
     finally:
         sock.close()

@@ -23,7 +23,7 @@ description:
     still read, C(own_node) inside a section, text that is not UTF-8) and whether the C(own_node) lines must be written
     again to get their order right.
   - The C(warnings) of O(settings) (risky connector settings) are the module's warnings.
-  - Tells whether the connector is owed a start (RV(start_owed)): an earlier run stopped it and did not start it again
+  - Tells whether the connector is owed a start (RV(start_owed)), because an earlier run stopped it and did not start it again
     (O(state_file)), or O(status_command) says it does not run.
   - Nothing is changed.
 author:
@@ -54,7 +54,7 @@ options:
   state_file:
     description:
       - The marker the role C(teamware.qmail.mime_connector) writes before it stops the connector and removes after it
-        started it again. When it exists, an earlier run stopped the connector and did not finish: RV(start_owed).
+        started it again. When it exists, an earlier run stopped the connector and did not finish (RV(start_owed)).
     type: path
   status_command:
     description:

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import socket
 import threading
+import time
 
 import pytest
 
@@ -51,6 +52,9 @@ def test_a_220_greeting_is_good_and_the_check_says_quit(listener):
     result = smtp_banner.check("0", str(listener["port"]), timeout=5)
     assert result["ok"] is True and result["host"] == "127.0.0.1" and result["line"] == "220 mail.company.com ESMTP"
     assert result["error"] == "" and result["tries"] == 1
+    deadline = time.time() + 10
+    while not listener["heard"] and time.time() < deadline:
+        time.sleep(0.05)
     assert listener["heard"] == [b"QUIT\r\n"]
     assert smtp_banner.describe(result) == "SMTP on 127.0.0.1:%d answers: 220 mail.company.com ESMTP" % listener["port"]
 
