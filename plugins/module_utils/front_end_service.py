@@ -23,6 +23,7 @@ import json
 import os
 import pwd
 import re
+import time
 
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
@@ -240,21 +241,32 @@ def other_front_end_active(module, other):
 # ---- is it serving? ------------------------------------------------------------------------------------------
 
 
-def serving(module, params, status):
+def serving(module, params, look):
     """smtp_banner (O(smtp_banner) of relay_rules): qmail-smtpd's greeting on the front end's own address and port.
 
-    Returns the result keys running, smtp_banner and front_end_problem; with required, fails (outside check mode)
-    naming why nothing serves the port.
+    look() says whether the front end runs (tcpserver_status or inetd_status). With a wait, both are asked again every
+    half second until both are good or the time is up (a front end that was just started).  Returns the result
+    keys running, supervised, smtp_banner and front_end_problem; with required, fails (outside check mode) naming why
+    nothing serves the port.
     """
     options = params["smtp_banner"]
     host = options.get("host")
     if host is None:
         host = params["bind_address"] or ""
-    try:
-        banner = smtp_banner.check(host, options.get("port") or params["port"], options.get("timeout") or smtp_banner.DEFAULT_TIMEOUT,
-                                   options.get("wait") or 0)
-    except smtp_banner.BannerError as exc:
-        module.fail_json(msg="smtp_banner: %s" % exc)
+    deadline = time.time() + (options.get("wait") or 0)
+    tries = 0
+    while True:
+        try:
+            banner = smtp_banner.check(host, options.get("port") or params["port"],
+                                       options.get("timeout") or smtp_banner.DEFAULT_TIMEOUT)
+        except smtp_banner.BannerError as exc:
+            module.fail_json(msg="smtp_banner: %s" % exc)
+        status = look()
+        tries += 1
+        if (banner["ok"] and status["running"] is not False) or time.time() >= deadline:
+            break
+        time.sleep(0.5)
+    banner["tries"] = tries
     problem = status["why"] if status["running"] is False else ("" if banner["ok"] else smtp_banner.describe(banner))
     banner["summary"] = smtp_banner.describe(banner)
     if problem and options.get("required"):

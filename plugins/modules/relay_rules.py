@@ -434,6 +434,7 @@ front_end_problem:
   type: str
 """
 
+import functools
 import os
 
 from ansible.module_utils.basic import AnsibleModule
@@ -668,10 +669,10 @@ def main():
     result["other_front_end_active"] = other_active
     if params["smtp_banner"] is not None and params["state"] == "present":
         if params["format"] == "tcprules":
-            status = front_end_service.tcpserver_status(module, service_directory(module, prefix))
+            look = functools.partial(front_end_service.tcpserver_status, module, service_directory(module, prefix))
         else:
-            status = front_end_service.inetd_status(params["inetd_pid_file"], params["inetd_program"])
-        result.update(front_end_service.serving(module, params, status))
+            look = functools.partial(front_end_service.inetd_status, params["inetd_pid_file"], params["inetd_program"])
+        result.update(front_end_service.serving(module, params, look))
     module.exit_json(**result)
 
 

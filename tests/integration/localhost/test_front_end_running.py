@@ -62,6 +62,7 @@ class Host(FakeHost):
         shutil.copy(self.greeting, os.path.join(self.qmail, "bin", "tcp-env"))
         self.start_inetd = os.path.join(self.root, "start-inetd")
         self.pid_file = os.path.join(self.run_dir, "inetd.pid")
+        self.site_variables()  # makes etc, service, supervise and the Teamware Office root, before svscan starts
 
     def front_end(self, front_end, **extra):
         variables = self.site_variables(front_end, teamware_integration_method="smtp_smtproutes", **METHODS["smtp_smtproutes"])

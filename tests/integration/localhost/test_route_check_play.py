@@ -208,22 +208,22 @@ def test_the_deploy_check_reads_the_smtp_greeting(tmp_path, host):
     assert run_playbook(SITE, tmp_path, site_variables(host)).returncode == 0
     greeter = Greeter(b"220 mail.company.com ESMTP\r\n")
     try:
-        good = run_playbook(ROUTE_CHECK, tmp_path, site_variables(host, teamware_route_check_smtp=True,
-                                                                   ucspi_tcp_port=str(greeter.port)))
+        good = run_playbook(ROUTE_CHECK, tmp_path,
+                            site_variables(host, teamware_route_check_smtp=True, ucspi_tcp_port=str(greeter.port)))
         assert good.returncode == 0, good.output
         assert "SMTP on 127.0.0.1:%d answers: 220 mail.company.com ESMTP" % greeter.port in good.output
         assert b"QUIT\r\n" in greeter.heard
     finally:
         greeter.close()
     # the same port with nobody listening: the check fails, naming it
-    refused = run_playbook(ROUTE_CHECK, tmp_path, site_variables(host, teamware_route_check_smtp=True,
-                                                                 ucspi_tcp_port=str(greeter.port)))
+    refused = run_playbook(ROUTE_CHECK, tmp_path,
+                           site_variables(host, teamware_route_check_smtp=True, ucspi_tcp_port=str(greeter.port)))
     assert refused.returncode != 0
     assert "No SMTP service: SMTP on 127.0.0.1:%d: cannot connect" % greeter.port in refused.output
     wrong = Greeter(b"554 go away\r\n")
     try:
-        result = run_playbook(ROUTE_CHECK, tmp_path, site_variables(host, teamware_route_check_smtp=True,
-                                                                    ucspi_tcp_port=str(wrong.port)))
+        result = run_playbook(ROUTE_CHECK, tmp_path,
+                              site_variables(host, teamware_route_check_smtp=True, ucspi_tcp_port=str(wrong.port)))
         assert result.returncode != 0
         assert "the greeting is not 220 (qmail-smtpd's): 554 go away" in result.output
     finally:
