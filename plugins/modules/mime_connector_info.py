@@ -23,6 +23,8 @@ description:
     still read, C(own_node) inside a section, text that is not UTF-8) and whether the C(own_node) lines must be written
     again to get their order right.
   - The C(warnings) of O(settings) (risky connector settings) are the module's warnings.
+  - Tells whether the connector is owed a start (RV(start_owed)), because an earlier run stopped it and did not start it again
+    (O(state_file)), or O(status_command) says it does not run.
   - Nothing is changed.
 author:
   - teamware.qmail contributors (@teamware)
@@ -49,6 +51,17 @@ options:
     description: The C(torecvm) program qmail pipes mail into; looked at only when C(settings.to_ini.sendmail) is 1.
     type: path
     default: /usr/bin/torecvm
+  state_file:
+    description:
+      - The marker the role C(teamware.qmail.mime_connector) writes before it stops the connector and removes after it
+        started it again. When it exists, an earlier run stopped the connector and did not finish (RV(start_owed)).
+    type: path
+  status_command:
+    description:
+      - A command (no shell) that tells whether the connector runs, exit status 0 if it does; it must change nothing.
+        When it says the connector does not run, RV(start_owed) is true. Empty or omitted, whether it runs is unknown.
+      - It runs in check mode too.
+    type: str
 notes:
   - Run it as the user that may read the files (usually with C(become)).
 seealso:
@@ -118,6 +131,20 @@ needs_change:
   description: Whether any file must change (C(pending_edits) or C(own_node_reorder)).
   returned: always
   type: bool
+running:
+  description: What O(status_command) says (true, exit status 0); null without it.
+  returned: always
+  type: bool
+start_owed:
+  description:
+    - The connector should run and must be started, even if no file changes - O(state_file) exists (an earlier run
+      stopped it and was interrupted before it started it again), or O(status_command) says it does not run.
+  returned: always
+  type: bool
+start_owed_reason:
+  description: Why RV(start_owed) is true; empty when it is not.
+  returned: always
+  type: str
 """
 
 import grp
@@ -173,6 +200,19 @@ def read_file(name, path, problems):
         return facts, None
 
 
+def connector_status(module, state_file, status_command):
+    """(running, start_owed, reason): the marker of an unfinished run, then what the status command says."""
+    running = None
+    if status_command:
+        rc, _out, _err = module.run_command(status_command)
+        running = rc == 0
+    if state_file and os.path.lexists(state_file):
+        return running, True, "%s exists: an earlier run stopped the connector and did not start it again" % state_file
+    if running is False:
+        return running, True, "the status command (%s) says the connector does not run" % status_command
+    return running, False, ""
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -181,6 +221,8 @@ def main():
             to_ini=dict(type="path"),
             tombsmtp_ini=dict(type="path"),
             torecvm=dict(type="path", default="/usr/bin/torecvm"),
+            state_file=dict(type="path"),
+            status_command=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -216,6 +258,7 @@ def main():
         files[name], texts[name] = read_file(name, path, problems)
 
     check = connector.inspect_files(settings, texts[connector.TO_INI], texts[connector.TOMBSMTP_INI])
+    running, start_owed, reason = connector_status(module, params["state_file"], params["status_command"])
     for text in settings.get("warnings") or []:
         module.warn(text)
     module.exit_json(
@@ -230,6 +273,9 @@ def main():
         own_node_reorder=check["own_node_reorder"],
         pending_edits=check["pending_edits"],
         needs_change=check["needs_change"] or bool(problems),
+        running=running,
+        start_owed=start_owed,
+        start_owed_reason=reason,
     )
 
 

@@ -128,6 +128,25 @@ options:
         words, see P(teamware.qmail.route_expectations#filter)). The wrong ones are returned in RV(wrong).
     type: dict
     default: {}
+  smtp_banner:
+    description:
+      - Also connect from the host to its own SMTP port and read qmail-smtpd's C(220) greeting (then C(QUIT)); the
+        result is RV(smtp_banner). A host whose routing is right but where nothing answers on port 25 receives no mail.
+      - Only the host's own addresses are allowed (loopback, or the front end's bind address); any other fails.
+    type: dict
+    suboptions:
+      host:
+        description: The address to connect to; empty, V(0) or V(*) (every address) mean C(127.0.0.1).
+        type: str
+        default: 127.0.0.1
+      port:
+        description: The port number or service name.
+        type: str
+        default: smtp
+      timeout:
+        description: Seconds to wait for the connection and the greeting.
+        type: float
+        default: 5.0
 notes:
   - C(users/cdb) and C(control/morercpthosts.cdb) are read with C(pure-cdb) (C(import cdblib)) or C(python-cdb)
     (C(import cdb)) when the managed host has one, else with the collection's own pure-Python reader.
@@ -280,6 +299,12 @@ routes:
     summary:
       description: The line of RV(summary) for this address.
       type: str
+smtp_banner:
+  description: What answered on the SMTP port (O(smtp_banner)); C(ok) when the line starts with C(220).
+  returned: when O(smtp_banner) is given
+  type: dict
+  sample: {host: 127.0.0.1, port: 25, ok: true, line: "220 mail.company.com ESMTP", error: "", tries: 1,
+           summary: "SMTP on 127.0.0.1:25 answers: 220 mail.company.com ESMTP"}
 relay_clients:
   description:
     - The clients that get C(RELAYCLIENT), from O(tcp_rules) and O(hosts_allow).
@@ -343,7 +368,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader, route_report
+from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader, route_report, smtp_banner
 
 # (module, name): looked for once; the tests replace both.
 CDB_FOUND = cdb_reader.best_library()
@@ -352,7 +377,10 @@ CDB_LIBRARY_NAME = CDB_FOUND[1]
 
 
 def main():
-    argument_spec = dict(route_report.REPORT_OPTIONS, qmail_dir=dict(type="path", default="/var/qmail"))
+    argument_spec = dict(route_report.REPORT_OPTIONS, qmail_dir=dict(type="path", default="/var/qmail"),
+                         smtp_banner=dict(type="dict", options=dict(host=dict(type="str", default=smtp_banner.LOOPBACK),
+                                                                    port=dict(type="str", default="smtp"),
+                                                                    timeout=dict(type="float", default=5.0))))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     qmail_dir = params["qmail_dir"]
@@ -368,6 +396,13 @@ def main():
         module.fail_json(msg="cannot read the qmail configuration: %s" % exc, exception=traceback.format_exc())
     for text in route_report.report_warnings(result):
         module.warn(text)
+    if params["smtp_banner"] is not None:
+        options = params["smtp_banner"]
+        try:
+            result["smtp_banner"] = smtp_banner.check(options["host"], options["port"], options["timeout"])
+        except smtp_banner.BannerError as exc:
+            module.fail_json(msg="smtp_banner: %s" % exc)
+        result["smtp_banner"]["summary"] = smtp_banner.describe(result["smtp_banner"])
     module.exit_json(changed=False, **result)
 
 

@@ -201,6 +201,50 @@ options:
     type: list
     elements: str
     default: []
+  completed_actions:
+    description:
+      - Restarts the caller carried out after an earlier call reported them in RV(owed_actions); they are cleared from the
+        state file C(teamware-qmail.json) in the service directory (O(format=tcprules) with O(supervise_dir)).
+      - A restart leaves no trace on the host, so the module records it there before it changes a run script, and
+        reports it on every call until the caller says it ran; a run killed in between is finished by the next one.
+    type: list
+    elements: str
+    choices: [restart_tcpserver, restart_logger]
+    default: []
+  smtp_banner:
+    description:
+      - Also look whether the front end serves SMTP (O(state=present)) - tcpserver supervised and up (C(svok), C(svstat)),
+        inetd running (O(inetd_pid_file)) - and connect to its port to read qmail-smtpd's C(220) greeting (then C(QUIT)).
+        The result is in RV(running) and RV(smtp_banner).
+      - The module connects only to the host's own addresses, from the host itself.
+    type: dict
+    suboptions:
+      host:
+        description: Where to connect; default O(bind_address), loopback C(127.0.0.1) for every address. Must be the host's own.
+        type: str
+      port:
+        description: The port; default O(port).
+        type: str
+      timeout:
+        description: Seconds to wait for the connection and the greeting.
+        type: float
+        default: 5.0
+      wait:
+        description: Try again for this many seconds while there is no C(220) (a front end that was just started).
+        type: float
+        default: 0.0
+      required:
+        description: Fail, naming why, when nothing answers with C(220) (in check mode, warn).
+        type: bool
+        default: false
+  inetd_pid_file:
+    description: With O(format=hosts_allow) and O(smtp_banner), where inetd writes its pid.
+    type: path
+    default: /run/inetd.pid
+  inetd_program:
+    description: With O(format=hosts_allow) and O(smtp_banner), the inetd program that pid must run.
+    type: path
+    default: /usr/sbin/inetd
 notes:
   - tcpserver uses the first rule it finds in the order full address, then shorter and shorter prefixes,
     then the empty rule. The rules file ends with the default rule C(:allow), so every other client may
@@ -367,21 +411,86 @@ hosts_allow_current:
       file of root:root with mode 0644; the inetd role then leaves it alone.
   returned: when O(format=hosts_allow) and O(hosts_allow) is given
   type: bool
+owed_actions:
+  description: Restarts owed to tcpserver (this call changed a run script, or an earlier one did and O(completed_actions) has not
+    cleared it); the ucspi_tcp role carries them out (C(svc -t)) and then clears them.
+  returned: always
+  type: list
+  elements: str
+  sample: [restart_tcpserver]
+running:
+  description: The front end runs (tcpserver supervised and up, or inetd's pid file names a live inetd); null without a service.
+  returned: when O(smtp_banner) is given and O(state=present)
+  type: bool
+smtp_banner:
+  description: What answered on the SMTP port.
+  returned: when O(smtp_banner) is given and O(state=present)
+  type: dict
+  sample: {host: 127.0.0.1, port: 25, ok: true, line: "220 mail.company.com ESMTP", error: "", tries: 1,
+           summary: "SMTP on 127.0.0.1:25 answers: 220 mail.company.com ESMTP"}
+front_end_problem:
+  description: Why the front end does not serve SMTP as qmail-smtpd (empty when it does).
+  returned: when O(smtp_banner) is given and O(state=present)
+  type: str
 """
 
-import grp
+import functools
 import os
-import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_service
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
 
-DEFAULT_MARKER = "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
+DEFAULT_MARKER = front_end_service.DEFAULT_MARKER
+read_file = front_end_service.read_file
+
+
+ARGUMENT_SPEC = dict(
+    format=dict(type="str", default="tcprules", choices=["tcprules", "hosts_allow"]),
+    relay_clients=dict(type="list", elements="raw", required=True),
+    variable_prefix=dict(type="str", default=""),
+    rules_file=dict(type="path", default="/etc/tcp.smtp"),
+    rules_cdb=dict(type="path", default="/etc/tcp.smtp.cdb"),
+    tcprules=dict(type="str", default="tcprules"),
+    run_script=dict(type="bool", default=False),
+    uid=dict(type="int"),
+    gid=dict(type="int"),
+    user=dict(type="str", default="qmaild"),
+    group=dict(type="str", default="nofiles"),
+    bind_address=dict(type="str"),
+    port=dict(type="str", default="smtp"),
+    qmail_dir=dict(type="path", default="/var/qmail"),
+    log_level=dict(type="str", default="verbose", choices=sorted(relay.LOG_LEVELS)),
+    logger=dict(type="str", default="multilog", choices=list(relay.LOGGERS)),
+    log_user=dict(type="str", default="qmaill"),
+    probe=dict(type="path"),
+    extra_options=dict(type="list", elements="str", default=[]),
+    tcpd=dict(type="path", default="/usr/sbin/tcpd"),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    supervise_dir=dict(type="path"),
+    service_dir=dict(type="path"),
+    service_name=dict(type="str", default="qmail-smtpd"),
+    inetd_conf=dict(type="path"),
+    hosts_allow=dict(type="path"),
+    hosts_allow_marker=dict(type="str", default=DEFAULT_MARKER),
+    required_programs=dict(type="list", elements="str", default=[]),
+    other_front_end=dict(type="dict"),
+    completed_actions=dict(type="list", elements="str", default=[], choices=list(front_end_service.OWED_ACTIONS)),
+    smtp_banner=dict(type="dict", options=dict(
+        host=dict(type="str"),
+        port=dict(type="str"),
+        timeout=dict(type="float", default=5.0),
+        wait=dict(type="float", default=0.0),
+        required=dict(type="bool", default=False),
+    )),
+    inetd_pid_file=dict(type="path", default="/run/inetd.pid"),
+    inetd_program=dict(type="path", default="/usr/sbin/inetd"),
+)
 
 
 def fail_validation(module, exc):
@@ -389,86 +498,11 @@ def fail_validation(module, exc):
                      problems=[{"variable": var, "reason": reason} for var, reason in exc.problems])
 
 
-def account_ids(module, prefix):
-    """uid/gid for tcpserver's -u/-g: the options, else looked up on the host (pwd, grp); None when missing."""
-    params = module.params
-    uid, gid = params["uid"], params["gid"]
-    if uid is None:
-        try:
-            uid = pwd.getpwnam(params["user"]).pw_uid
-        except KeyError:
-            uid = None
-    if gid is None:
-        try:
-            gid = grp.getgrnam(params["group"]).gr_gid
-        except KeyError:
-            gid = None
-    if uid is None or gid is None:
-        if not module.check_mode:
-            raise ValidationError([(prefix + "user", "the numeric uid of %s and gid of %s are needed for tcpserver's -u and -g: "
-                                    "user %s or group %s does not exist; install qmail (teamware.qmail.qmail) first"
-                                    % (params["user"], params["group"], params["user"], params["group"]))])
-        module.warn("%suser: %s or %sgroup: %s does not exist yet (check mode): the run script shows UNKNOWN ids"
-                    % (prefix, params["user"], prefix, params["group"]))
-    return uid, gid
-
-
-def log_user_id(module, prefix):
-    """The uid that owns multilog's directory; None in check mode when the account is not there yet."""
-    name = module.params["log_user"]
-    try:
-        return pwd.getpwnam(name).pw_uid
-    except KeyError:
-        if not module.check_mode:
-            raise ValidationError([(prefix + "log_user", "user %s does not exist; install qmail (teamware.qmail.qmail) first" % name)])
-        module.warn("%slog_user: %s does not exist yet (check mode): the owner of log/main is not checked" % (prefix, name))
-        return None
-
-
 def service_directory(module, prefix):
     params = module.params
     if not params["supervise_dir"]:
         return None
     return relay.ServiceDirectory.from_vars(params["supervise_dir"], params["service_dir"], params["service_name"], prefix)
-
-
-def supervised(module, service):
-    """Whether supervise runs the service (svok); false without daemontools."""
-    svok = module.get_bin_path("svok")
-    return bool(svok) and module.run_command([svok, service.real_dir])[0] == 0
-
-
-def run_svc_tools(module, service):
-    """Stop a supervised service: svok, then svc -dx on it and its log service. Returns whether it ran."""
-    if not supervised(module, service):
-        return False
-    if not module.check_mode:
-        svc = module.get_bin_path("svc", required=True)
-        rc, out, err = module.run_command([svc, "-dx", service.real_dir, os.path.join(service.real_dir, "log")])
-        if rc != 0:
-            module.fail_json(msg="svc -dx %s failed (rc %d): %s" % (service.real_dir, rc, (err or out).strip()))
-    return True
-
-
-def service_absent(module, prefix):
-    """daemontools' way to remove a service: out of the scan directory first (so that svscan does not
-    start it again), then supervise is told to stop the service and its logger and to exit."""
-    service = service_directory(module, prefix)
-    change = service.plan_absent()
-    if change and not module.check_mode:
-        try:
-            service.remove_link()
-        except OSError as exc:
-            module.fail_json(msg="could not remove %s: %s" % (service.link, exc))
-    changes = [change] if change else []
-    if run_svc_tools(module, service):
-        changes.append({"path": service.real_dir, "kind": "service", "action": "stop", "reasons": ["supervised"],
-                        "before": "supervised\n", "after": "stopped\n"})
-    result = dict(changed=bool(changes), lines=[], changes=[relay.change_summary(c) for c in changes], rules_changed=False,
-                  cdb_rebuilt=False, cdb_reason="", run_script_changed=False, log_run_script_changed=False)
-    if module._diff and changes:
-        result["diff"] = [relay.diff_entry(c) for c in changes]
-    return result
 
 
 def tcprules_format(module, clients, prefix):
@@ -484,13 +518,13 @@ def tcprules_format(module, clients, prefix):
             qmail_dir=params["qmail_dir"], log_level=params["log_level"], logger=params["logger"],
             log_user=params["log_user"], probe=params["probe"], extra_options=params["extra_options"],
             user=params["user"], group=params["group"])
-        settings.uid, settings.gid = account_ids(module, prefix)
+        settings.uid, settings.gid = front_end_service.account_ids(module, prefix)
         result.update(run_script=settings.run_script(), log_run_script=settings.log_run_script(), command=settings.argv())
 
     # Everything is planned (and every check made) before anything changes.
     service_changes = []
     if service:
-        log_uid = log_user_id(module, prefix) if settings.logger == "multilog" else None
+        log_uid = front_end_service.log_user_id(module, prefix) if settings.logger == "multilog" else None
         service_changes = service.plan(result["run_script"], result["log_run_script"], settings.logger, log_uid)
 
     lines = relay.tcprules_lines(clients)
@@ -507,20 +541,17 @@ def tcprules_format(module, clients, prefix):
         changes.append({"path": rules_cdb, "kind": "cdb", "action": "write", "reasons": [reason],
                         "before": "", "after": ""})
 
+    # What a changed run script owes tcpserver is recorded before the script changes (see front_end_service).
+    owed, state_change = [], None
+    if service:
+        owed, owed_file = front_end_service.owed_state(module, service, service_changes, params["completed_actions"])
+        state_change = files.plan(owed_file)
+        if state_change:
+            state_change["state"] = owed_file
     if not module.check_mode:
-        if change:
-            try:
-                files.apply(state)
-            except OSError as exc:
-                module.fail_json(msg="could not write %s: %s" % (rules_file, exc))
-        if reason:
-            # tcprules writes CDB.tmp, then renames it onto CDB; the input is the complete new rules file.
-            with open(rules_file, "rb") as handle:
-                content = handle.read()
-            rc, out, err = module.run_command([tcprules, rules_cdb, rules_cdb + ".tmp"], data=content, binary_data=True)
-            if rc != 0:
-                module.fail_json(msg="tcprules failed (rc %d), %s left as it was: %s" % (rc, rules_cdb, (err or out).strip()),
-                                 rules_changed=change is not None)
+        write_tcprules(module, tcprules, state, change, reason, rules_cdb)
+        if state_change:
+            write_file(module, owed_file)
         if service_changes:
             # The cdb is in place before svscan can see the service; the link comes last.
             try:
@@ -528,6 +559,8 @@ def tcprules_format(module, clients, prefix):
             except OSError as exc:
                 module.fail_json(msg="could not build the service %s: %s" % (service.real_dir, exc),
                                  rules_changed=change is not None, cdb_rebuilt=bool(reason))
+    if state_change:
+        service_changes = service_changes + [state_change]
 
     kinds = set(c["kind"] for c in service_changes if c["action"] == "write")
     result.update(
@@ -539,10 +572,32 @@ def tcprules_format(module, clients, prefix):
         cdb_reason=reason,
         run_script_changed="run script" in kinds,
         log_run_script_changed="log run script" in kinds,
+        owed_actions=owed,
     )
     if module._diff and (change or service_changes):
         result["diff"] = ([files.diff_entry(change)] if change else []) + [relay.diff_entry(c) for c in service_changes]
     return result
+
+
+def write_file(module, state):
+    try:
+        files.apply(state)
+    except OSError as exc:
+        module.fail_json(msg="could not write %s: %s" % (state.path, exc))
+
+
+def write_tcprules(module, tcprules, state, change, reason, rules_cdb):
+    """The rules file, then the cdb compiled from the complete new rules file."""
+    if change:
+        write_file(module, state)
+    if reason:
+        # tcprules writes CDB.tmp, then renames it onto CDB; the input is the complete new rules file.
+        with open(state.path, "rb") as handle:
+            content = handle.read()
+        rc, out, err = module.run_command([tcprules, rules_cdb, rules_cdb + ".tmp"], data=content, binary_data=True)
+        if rc != 0:
+            module.fail_json(msg="tcprules failed (rc %d), %s left as it was: %s" % (rc, rules_cdb, (err or out).strip()),
+                             rules_changed=change is not None)
 
 
 def hosts_allow_format(module, clients, prefix):
@@ -575,55 +630,19 @@ def hosts_allow_format(module, clients, prefix):
     return result
 
 
-def read_file(module, path):
-    try:
-        return files.read_text(path)
-    except OSError as exc:
-        module.fail_json(msg="could not read %s: %s" % (path, exc))
-
-
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            format=dict(type="str", default="tcprules", choices=["tcprules", "hosts_allow"]),
-            relay_clients=dict(type="list", elements="raw", required=True),
-            variable_prefix=dict(type="str", default=""),
-            rules_file=dict(type="path", default="/etc/tcp.smtp"),
-            rules_cdb=dict(type="path", default="/etc/tcp.smtp.cdb"),
-            tcprules=dict(type="str", default="tcprules"),
-            run_script=dict(type="bool", default=False),
-            uid=dict(type="int"),
-            gid=dict(type="int"),
-            user=dict(type="str", default="qmaild"),
-            group=dict(type="str", default="nofiles"),
-            bind_address=dict(type="str"),
-            port=dict(type="str", default="smtp"),
-            qmail_dir=dict(type="path", default="/var/qmail"),
-            log_level=dict(type="str", default="verbose", choices=sorted(relay.LOG_LEVELS)),
-            logger=dict(type="str", default="multilog", choices=list(relay.LOGGERS)),
-            log_user=dict(type="str", default="qmaill"),
-            probe=dict(type="path"),
-            extra_options=dict(type="list", elements="str", default=[]),
-            tcpd=dict(type="path", default="/usr/sbin/tcpd"),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            supervise_dir=dict(type="path"),
-            service_dir=dict(type="path"),
-            service_name=dict(type="str", default="qmail-smtpd"),
-            inetd_conf=dict(type="path"),
-            hosts_allow=dict(type="path"),
-            hosts_allow_marker=dict(type="str", default=DEFAULT_MARKER),
-            required_programs=dict(type="list", elements="str", default=[]),
-            other_front_end=dict(type="dict"),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         required_together=[("supervise_dir", "service_dir")],
         supports_check_mode=True,
     )
     params = module.params
     prefix = params["variable_prefix"]
     clients = []
-    missing = [program for program in params["required_programs"] if not find_program(module, program)]
+    missing = [program for program in params["required_programs"] if not front_end_service.find_program(module, program)]
     try:
-        other_active = other_front_end_active(module, params["other_front_end"]) if params["state"] == "present" else False
+        other_active = (front_end_service.other_front_end_active(module, params["other_front_end"])
+                        if params["state"] == "present" else False)
         if ((other_active and not module.check_mode) or missing) and params["format"] == "tcprules" and params["state"] == "present":
             # Look before acting: while the other front end holds the port, or a program is missing, nothing
             # changes; site.yml disables the other one (the role installs the packages) and calls the module again.
@@ -631,12 +650,12 @@ def main():
             relay.relay_clients(params["relay_clients"], prefix + "relay_clients")
             module.exit_json(changed=False, missing_programs=missing, other_front_end_active=other_active, changes=[],
                              rules_changed=False, cdb_rebuilt=False, cdb_reason="", run_script_changed=False,
-                             log_run_script_changed=False, clients=[])
+                             log_run_script_changed=False, owed_actions=[], clients=[])
         if params["format"] == "tcprules" and params["state"] == "absent":
             if not params["supervise_dir"]:
                 module.fail_json(msg="state=absent needs supervise_dir and service_dir: it removes the service")
             # Only the service goes; the relay clients and the rules file are left alone.
-            result = service_absent(module, prefix)
+            result = front_end_service.service_absent(module, service_directory(module, prefix))
         else:
             clients = relay.relay_clients(params["relay_clients"], prefix + "relay_clients")
             if params["format"] == "tcprules":
@@ -648,42 +667,13 @@ def main():
     result["clients"] = [client.pattern for client in clients]
     result["missing_programs"] = missing
     result["other_front_end_active"] = other_active
+    if params["smtp_banner"] is not None and params["state"] == "present":
+        if params["format"] == "tcprules":
+            look = functools.partial(front_end_service.tcpserver_status, module, service_directory(module, prefix))
+        else:
+            look = functools.partial(front_end_service.inetd_status, params["inetd_pid_file"], params["inetd_program"])
+        result.update(front_end_service.serving(module, params, look))
     module.exit_json(**result)
-
-
-def other_front_end_active(module, other):
-    """Whether the front end that was not chosen still serves (or is set up to serve) the SMTP port.
-
-    inetd: an active inetd.conf line for its port or its qmail-smtpd, or the relay block in hosts.allow (what
-    the inetd role's absent state removes).  tcpserver: its link in the scan directory, or supervise still
-    running it (what the ucspi_tcp role's absent state removes and stops).
-    """
-    if not other:
-        return False
-    kind = other.get("kind")
-    if kind == "inetd":
-        settings = relay.InetdSettings.from_vars(
-            prefix="inetd_", qmail_dir=other.get("qmail_dir") or "/var/qmail", tcpd=other.get("tcpd") or "/usr/sbin/tcpd",
-            user=other.get("user") or "qmaild", bind_address=other.get("bind_address") or "", port=str(other.get("port") or "smtp"))
-        inetd_conf = read_file(module, other.get("inetd_conf") or "/etc/inetd.conf")
-        hosts_allow = read_file(module, other.get("hosts_allow") or "/etc/hosts.allow")
-        return bool(front_end_files.matching_lines(inetd_conf, settings.service_regexp())) or front_end_files.has_block(
-            hosts_allow, other.get("hosts_allow_marker") or DEFAULT_MARKER)
-    if kind == "tcpserver":
-        qmail_dir = other.get("qmail_dir") or "/var/qmail"
-        service = relay.ServiceDirectory.from_vars(other.get("supervise_dir") or os.path.join(qmail_dir, "supervise"),
-                                                   other.get("service_dir") or "/service",
-                                                   other.get("service_name") or "qmail-smtpd", "ucspi_tcp_")
-        return os.path.lexists(service.link) or supervised(module, service)
-    module.fail_json(msg="other_front_end: kind must be inetd or tcpserver, not %r" % (kind,))
-    return False
-
-
-def find_program(module, program):
-    """An absolute path must be an executable file; a name is looked up like get_bin_path (PATH and the sbin dirs)."""
-    if os.path.isabs(program):
-        return os.path.isfile(program) and os.access(program, os.X_OK)
-    return module.get_bin_path(program) is not None
 
 
 if __name__ == "__main__":

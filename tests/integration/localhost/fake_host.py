@@ -79,6 +79,11 @@ class FakeHost:
             inetd_conf=os.path.join(etc, "inetd.conf"),
             inetd_hosts_allow=os.path.join(etc, "hosts.allow"),
             inetd_reload_method="none",
+            # no svscan or inetd on the tree: the front ends are not looked at, nor the SMTP port (tests that start
+            # the daemons turn this on)
+            ucspi_tcp_ensure_running=False,
+            inetd_ensure_running=False,
+            teamware_route_check_smtp=False,
             mime_connector_stop_command="%s stop" % os.path.join(self.root, "qmailctl"),
             mime_connector_start_command="%s start" % os.path.join(self.root, "qmailctl"),
         )

@@ -164,3 +164,69 @@ def test_a_site_run_that_changes_nothing_takes_the_routes_from_the_qmail_role(tm
     off = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=WRONG, teamware_route_check=False))
     assert off.returncode == 0 and off.changed() == 0, off.output
     assert "expected routes are right" not in off.output
+
+
+class Greeter:
+    """A listener on 127.0.0.1 that greets like qmail-smtpd (or not) and reads the client's QUIT."""
+
+    def __init__(self, greeting):
+        import socket
+        import threading
+        self.greeting = greeting
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.port = self.sock.getsockname()[1]
+        self.heard = []
+        self.thread = threading.Thread(target=self.serve)
+        self.thread.daemon = True
+        self.thread.start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _address = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                conn.sendall(self.greeting)
+                try:
+                    self.heard.append(conn.recv(100))
+                except OSError:
+                    pass
+
+    def close(self):
+        import socket
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the thread
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(10)
+
+
+def test_the_deploy_check_reads_the_smtp_greeting(tmp_path, host):
+    assert run_playbook(SITE, tmp_path, site_variables(host)).returncode == 0
+    greeter = Greeter(b"220 mail.company.com ESMTP\r\n")
+    try:
+        good = run_playbook(ROUTE_CHECK, tmp_path,
+                            site_variables(host, teamware_route_check_smtp=True, ucspi_tcp_port=str(greeter.port)))
+        assert good.returncode == 0, good.output
+        assert "SMTP on 127.0.0.1:%d answers: 220 mail.company.com ESMTP" % greeter.port in good.output
+        assert b"QUIT\r\n" in greeter.heard
+    finally:
+        greeter.close()
+    # the same port with nobody listening: the check fails, naming it
+    refused = run_playbook(ROUTE_CHECK, tmp_path,
+                           site_variables(host, teamware_route_check_smtp=True, ucspi_tcp_port=str(greeter.port)))
+    assert refused.returncode != 0
+    assert "No SMTP service: SMTP on 127.0.0.1:%d: cannot connect" % greeter.port in refused.output
+    wrong = Greeter(b"554 go away\r\n")
+    try:
+        result = run_playbook(ROUTE_CHECK, tmp_path,
+                              site_variables(host, teamware_route_check_smtp=True, ucspi_tcp_port=str(wrong.port)))
+        assert result.returncode != 0
+        assert "the greeting is not 220 (qmail-smtpd's): 554 go away" in result.output
+    finally:
+        wrong.close()

@@ -239,3 +239,80 @@ def test_a_run_killed_before_the_hup_is_finished_by_the_next(tmp_path, host):
     settled = run_playbook(SITE, tmp_path, variables)
     assert settled.returncode == 0 and settled.changed() == 0, settled.output
     assert host.actions() == []
+
+
+def test_a_run_killed_between_stopping_and_starting_the_connector_is_finished_by_the_next(tmp_path, host):
+    """The start of the connector fails once (as a run killed after the stop would leave it): the marker written before
+    the stop stays, and the next run, whose files are right, starts the connector all the same."""
+    variables = site_variables(host, "smtp_smtproutes")
+    assert run_playbook(SITE, tmp_path, variables).returncode == 0
+    marker = os.path.join(host.root, "to", "teamware-qmail-connector.state")
+    assert not os.path.exists(marker)
+    once = os.path.join(host.root, "start-fails-once")
+    host.write(once, "")
+    failing_start = os.path.join(host.root, "failing-start")
+    host.stub(failing_start, 'if [ -e "%s" ]; then rm -f "%s"; exit 1; fi' % (once, once))
+    changed = dict(variables, mime_connector_no_relay=0, mime_connector_start_command=failing_start + " start")
+    host.clear_actions()
+    killed = run_playbook(SITE, tmp_path, changed)
+    assert killed.returncode != 0, killed.output
+    assert host.actions() == ["qmailctl stop", "failing-start start"]
+    assert os.path.exists(marker)
+    host.clear_actions()
+    rerun = run_playbook(SITE, tmp_path, dict(variables, mime_connector_no_relay=0))
+    assert rerun.returncode == 0, rerun.output
+    # the files were already right: no stop, only the start the connector was owed
+    assert host.actions() == ["qmailctl start"]
+    assert not os.path.exists(marker)
+    host.clear_actions()
+    settled = run_playbook(SITE, tmp_path, dict(variables, mime_connector_no_relay=0))
+    assert settled.returncode == 0 and settled.changed() == 0, settled.output
+    assert host.actions() == []
+
+
+def test_a_stopped_connector_is_started_when_the_status_command_says_so(tmp_path, host):
+    running = os.path.join(host.root, "connector-running")
+    variables = site_variables(host, "smtp_smtproutes", mime_connector_status_command="test -e %s" % running,
+                               mime_connector_start_command="touch %s" % running)
+    first = run_playbook(SITE, tmp_path, variables)
+    assert first.returncode == 0, first.output
+    assert os.path.exists(running)
+    settled = run_playbook(SITE, tmp_path, variables)
+    assert settled.returncode == 0 and settled.changed() == 0, settled.output
+    os.unlink(running)  # the connector stopped by itself; its files are right
+    host.clear_actions()
+    rerun = run_playbook(SITE, tmp_path, variables)
+    assert rerun.returncode == 0, rerun.output
+    assert os.path.exists(running)
+    assert host.actions() == []  # no stop: only the start
+
+
+def test_a_run_killed_before_tcpserver_was_restarted_is_finished_by_the_next(tmp_path, host, monkeypatch):
+    """svc -t fails once after the run script changed (as a run killed before the restart would leave it): the restart
+    recorded in the service directory is made by the next run, which changes no file."""
+    tools = os.path.join(host.root, "daemontools")
+    os.makedirs(tools)
+    once = os.path.join(host.root, "svc-fails-once")
+    host.stub(os.path.join(tools, "svok"))
+    host.stub(os.path.join(tools, "svc"), 'if [ -e "%s" ]; then rm -f "%s"; exit 111; fi' % (once, once))
+    monkeypatch.setenv("PATH", tools + os.pathsep + os.environ["PATH"])
+    variables = site_variables(host, "smtp_smtproutes")
+    assert run_playbook(SITE, tmp_path, variables).returncode == 0
+    real = os.path.join(host.root, "supervise", "qmail-smtpd")
+    state = os.path.join(real, "teamware-qmail.json")
+    quiet = dict(variables, ucspi_tcp_log_level="quiet")
+    host.write(once, "")
+    host.clear_actions()
+    killed = run_playbook(SITE, tmp_path, quiet)
+    assert killed.returncode != 0, killed.output
+    assert "tcpserver -q" in read(os.path.join(real, "run"))
+    assert json.loads(read(state))["owed"] == ["restart_tcpserver"]
+    host.clear_actions()
+    rerun = run_playbook(SITE, tmp_path, quiet)
+    assert rerun.returncode == 0, rerun.output
+    assert [a for a in host.actions() if a.startswith("svc ")] == ["svc -t %s" % real]
+    assert not os.path.exists(state)
+    host.clear_actions()
+    settled = run_playbook(SITE, tmp_path, quiet)
+    assert settled.returncode == 0 and settled.changed() == 0, settled.output
+    assert host.actions() == []

@@ -27,12 +27,12 @@ from .conftest import (ALLOWED, REFUSED, free_port, ids, need, relays, rebind_ho
 
 PLAYBOOK = os.path.join(os.path.dirname(os.path.abspath(__file__)), "relay_roles.yml")
 HUP_HANDLER = "RUNNING HANDLER [teamware.qmail.inetd : Send inetd a HUP through its pid file]"
-RESTART_HANDLER = "RUNNING HANDLER [teamware.qmail.ucspi_tcp : Restart qmail-smtpd (svc -t)]"
+RESTART_TASK = "TASK [teamware.qmail.ucspi_tcp : Restart qmail-smtpd (svc -t), whose run script changed]"
 
 
 def handler_status(handler, output):
-    """The status line of a handler (relay_rules notifies on every change; the handler skips unless the run script
-    changed), or None when it was not notified."""
+    """The status line of a handler or task, or None when it did not run (the role ends before it unless a restart
+    is owed)."""
     match = re.search(re.escape(handler) + r" \**\n(\w+):", output)
     return match and match.group(1)
 
@@ -67,6 +67,10 @@ class Tree:
         variables = dict(
             ucspi_tcp_state=tcpserver,
             ucspi_tcp_manage_packages=False,
+            # the probe stands in for qmail-smtpd and does not greet with 220 (tests/integration/localhost/
+            # test_front_end_running.py checks the running front ends)
+            ucspi_tcp_ensure_running=False,
+            inetd_ensure_running=False,
             ucspi_tcp_relay_clients=[ALLOWED],
             ucspi_tcp_rules_file=os.path.join(self.etc, "tcp.smtp"),
             ucspi_tcp_rules_cdb=os.path.join(self.etc, "tcp.smtp.cdb"),
@@ -177,7 +181,7 @@ def test_tcpserver_role_under_svscan(tmp_path, tree, processes):
     # New relay clients: new rules and cdb, no restart, effective at the next connection.
     changed = play(tmp_path, tree.variables(ucspi_tcp_relay_clients=[REFUSED]))
     assert changed.changed() > 0
-    assert handler_status(RESTART_HANDLER, changed.output) == "skipping", changed.output
+    assert handler_status(RESTART_TASK, changed.output) in (None, "skipping"), changed.output
     assert svstat_pid(tree.real) == pid
     assert relays(tree.tcp_port, REFUSED) is True
     assert relays(tree.tcp_port, ALLOWED) is False
@@ -185,7 +189,7 @@ def test_tcpserver_role_under_svscan(tmp_path, tree, processes):
     # A changed run script restarts tcpserver (svc -t); supervise runs the new one.
     quiet = tree.variables(ucspi_tcp_relay_clients=[REFUSED], ucspi_tcp_log_level="quiet")
     restarted = play(tmp_path, quiet)
-    assert handler_status(RESTART_HANDLER, restarted.output) == "changed", restarted.output
+    assert handler_status(RESTART_TASK, restarted.output) == "changed", restarted.output
     new_pid = wait_until(lambda: (svstat_pid(tree.real) or pid) != pid and svstat_pid(tree.real))
     assert new_pid and new_pid != pid
     assert wait_for_port(tree.tcp_port)

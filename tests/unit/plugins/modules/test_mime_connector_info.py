@@ -174,3 +174,19 @@ def test_the_settings_come_back_and_their_warnings_are_the_modules(capsys, root,
     result = run_module(capsys, {"settings": settings, "root": str(root)})
     assert result["settings"] == settings
     assert warned == settings["warnings"]
+
+
+def test_a_start_is_owed_after_an_interrupted_run_or_when_the_connector_does_not_run(capsys, root, tmp_path):
+    settings = settings_for(SMTP)
+    marker = tmp_path / "connector.state"
+    plain = run_module(capsys, {"settings": settings, "root": str(root), "state_file": str(marker)})
+    assert plain["start_owed"] is False and plain["running"] is None and plain["start_owed_reason"] == ""
+    marker.write_text("stopped\n")
+    owed = run_module(capsys, {"settings": settings, "root": str(root), "state_file": str(marker)}, check_mode=True)
+    assert owed["start_owed"] is True and "did not start it again" in owed["start_owed_reason"]
+    marker.unlink()
+    stopped = run_module(capsys, {"settings": settings, "root": str(root), "status_command": "false"})
+    assert stopped["running"] is False and stopped["start_owed"] is True
+    assert "says the connector does not run" in stopped["start_owed_reason"]
+    running = run_module(capsys, {"settings": settings, "root": str(root), "status_command": "true"})
+    assert running["running"] is True and running["start_owed"] is False

@@ -351,10 +351,34 @@ def test_only_a_changed_run_script_asks_for_a_restart(capsys, etc, tmp_path, fak
     quiet = run(capsys, service_args(etc, tmp_path, tcprules, relay_clients=["10."], log_level="quiet"), diff=True)
     assert quiet["changed"] is True and quiet["rules_changed"] is False
     assert quiet["run_script_changed"] is True and quiet["log_run_script_changed"] is False
-    assert [c["kind"] for c in quiet["changes"]] == ["run script"]
+    # the restart is recorded as owed (in the service directory) before the run script changes
+    assert [c["kind"] for c in quiet["changes"]] == ["run script", "state"]
+    assert quiet["owed_actions"] == ["restart_tcpserver"]
     assert "tcpserver -v" in quiet["diff"][0]["before"] and "tcpserver -q" in quiet["diff"][0]["after"]
-    splogger = run(capsys, service_args(etc, tmp_path, tcprules, relay_clients=["10."], log_level="quiet", logger="splogger"))
+    splogger = run(capsys, service_args(etc, tmp_path, tcprules, relay_clients=["10."], log_level="quiet", logger="splogger",
+                                        completed_actions=["restart_tcpserver"]))
     assert splogger["run_script_changed"] is False and splogger["log_run_script_changed"] is True
+    assert splogger["owed_actions"] == ["restart_logger"]
+
+
+@needs_root
+def test_an_owed_restart_is_reported_until_the_caller_says_it_ran(capsys, etc, tmp_path, fake_tcprules):
+    """A run killed after the run script changed and before svc -t: the next call still owes the restart."""
+    tcprules, _log = fake_tcprules
+    state = tmp_path / "supervise" / "qmail-smtpd" / "teamware-qmail.json"
+    first = run(capsys, service_args(etc, tmp_path, tcprules))
+    assert first["owed_actions"] == [] and not state.exists()
+    changed = run(capsys, service_args(etc, tmp_path, tcprules, log_level="quiet"))
+    assert changed["owed_actions"] == ["restart_tcpserver"] and json.loads(state.read_text())["owed"] == ["restart_tcpserver"]
+    # the killed run's successor: nothing to write, the restart still owed; check mode changes nothing
+    for check in (True, False):
+        again = run(capsys, service_args(etc, tmp_path, tcprules, log_level="quiet"), check=check)
+        assert again["changed"] is False and again["owed_actions"] == ["restart_tcpserver"]
+    done = run(capsys, service_args(etc, tmp_path, tcprules, log_level="quiet", completed_actions=["restart_tcpserver"]),
+               diff=True)
+    assert done["changed"] is True and done["owed_actions"] == [] and not state.exists()
+    settled = run(capsys, service_args(etc, tmp_path, tcprules, log_level="quiet"))
+    assert settled["changed"] is False and settled["owed_actions"] == []
 
 
 @needs_root
@@ -612,3 +636,46 @@ def test_hosts_allow_format_says_whether_both_files_are_as_the_state_wants(capsy
     assert written["files_current"] is (os.getuid() == 0)
     assert run(capsys, dict(args, state="absent"))["files_current"] is False
     assert "files_current" not in run(capsys, dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(inetd_conf)))
+
+
+def test_smtp_banner_says_why_inetd_does_not_serve_the_port(capsys, tmp_path):
+    port = str(free_loopback_port())
+    args = dict(format="hosts_allow", relay_clients=["127."], port=port, bind_address="127.0.0.1",
+                inetd_pid_file=str(tmp_path / "inetd.pid"))
+    looked = run(capsys, dict(args, smtp_banner={}))
+    assert looked["running"] is False and "failed" not in looked
+    assert looked["front_end_problem"] == "inetd is not running: no pid in %s" % (tmp_path / "inetd.pid")
+    assert looked["smtp_banner"]["ok"] is False and looked["smtp_banner"]["port"] == int(port)
+    required = run(capsys, dict(args, smtp_banner={"required": True}))
+    assert required["failed"] is True
+    assert required["msg"] == "Nothing serves SMTP on 127.0.0.1:%s as qmail-smtpd: inetd is not running: no pid in %s" % (
+        port, tmp_path / "inetd.pid")
+    # check mode only warns: a real run would start inetd first
+    checked = run(capsys, dict(args, smtp_banner={"required": True}), check=True)
+    assert "failed" not in checked and checked["running"] is False
+    # a pid that is not inetd's
+    (tmp_path / "inetd.pid").write_text("%d\n" % os.getpid())
+    other = run(capsys, dict(args, smtp_banner={}))
+    assert other["running"] is False and "not /usr/sbin/inetd" in other["front_end_problem"]
+    refused = run(capsys, dict(args, smtp_banner={"host": "192.0.2.1"}))
+    assert refused["failed"] is True and "not an address of this host" in refused["msg"]
+
+
+def test_smtp_banner_says_why_tcpserver_does_not_serve_the_port(capsys, etc, tmp_path, monkeypatch):
+    fake_daemontools(tmp_path, monkeypatch, supervised=False)
+    args = dict(relay_clients=["127."], rules_file=str(etc / "tcp.smtp"), rules_cdb=str(etc / "tcp.smtp.cdb"),
+                supervise_dir=str(tmp_path / "supervise"), service_dir=str(tmp_path / "service"), uid=1, gid=1,
+                port=str(free_loopback_port()), smtp_banner={})
+    result = run(capsys, args, check=True)
+    assert result["running"] is False
+    assert "supervise does not run %s: is svscan running on %s?" % (tmp_path / "supervise" / "qmail-smtpd",
+                                                                    tmp_path / "service") in result["front_end_problem"]
+
+
+def free_loopback_port():
+    import socket
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return port

@@ -1,0 +1,279 @@
+# -*- coding: utf-8 -*-
+# Copyright: teamware.qmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The SMTP front ends as running services, for teamware.qmail.relay_rules.
+
+* whether the front end that was not chosen still serves the SMTP port;
+* taking tcpserver's service out of svscan's scan directory and stopping it;
+* what a run owes tcpserver (a restart after its run script changed): recorded in a small state file in the
+  service directory before the run script changes, and reported on every call until the caller says it ran, so
+  that a run killed in between is finished by the next one;
+* whether the chosen front end runs (supervise and svstat for tcpserver, the pid file for inetd), and whether
+  qmail-smtpd's 220 greeting answers on its port (smtp_banner).
+
+The functions take the AnsibleModule for run_command, get_bin_path, warn and fail_json.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import grp
+import json
+import os
+import pwd
+import re
+import time
+
+from ansible_collections.teamware.qmail.plugins.module_utils import files
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
+from ansible_collections.teamware.qmail.plugins.module_utils import relay
+from ansible_collections.teamware.qmail.plugins.module_utils import smtp_banner
+from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
+
+DEFAULT_MARKER = "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
+# In tcpserver's service directory (supervise looks only at run, log, down and supervise/).
+STATE_NAME = "teamware-qmail.json"
+STATE_FORMAT = 1
+# What a run can owe tcpserver, in the order the role carries it out.
+OWED_ACTIONS = ("restart_tcpserver", "restart_logger")
+_OWED_BY_KIND = {"run script": "restart_tcpserver", "log run script": "restart_logger"}
+
+
+def read_file(module, path):
+    try:
+        return files.read_text(path)
+    except OSError as exc:
+        module.fail_json(msg="could not read %s: %s" % (path, exc))
+
+
+def find_program(module, program):
+    """An absolute path must be an executable file; a name is looked up like get_bin_path (PATH and the sbin dirs)."""
+    if os.path.isabs(program):
+        return os.path.isfile(program) and os.access(program, os.X_OK)
+    return module.get_bin_path(program) is not None
+
+
+# ---- tcpserver under daemontools ------------------------------------------------------------------------------
+
+
+def account_ids(module, prefix):
+    """uid/gid for tcpserver's -u/-g: the options, else looked up on the host (pwd, grp); None when missing."""
+    params = module.params
+    uid, gid = params["uid"], params["gid"]
+    if uid is None:
+        try:
+            uid = pwd.getpwnam(params["user"]).pw_uid
+        except KeyError:
+            uid = None
+    if gid is None:
+        try:
+            gid = grp.getgrnam(params["group"]).gr_gid
+        except KeyError:
+            gid = None
+    if uid is None or gid is None:
+        if not module.check_mode:
+            raise ValidationError([(prefix + "user", "the numeric uid of %s and gid of %s are needed for tcpserver's -u and -g: "
+                                    "user %s or group %s does not exist; install qmail (teamware.qmail.qmail) first"
+                                    % (params["user"], params["group"], params["user"], params["group"]))])
+        module.warn("%suser: %s or %sgroup: %s does not exist yet (check mode): the run script shows UNKNOWN ids"
+                    % (prefix, params["user"], prefix, params["group"]))
+    return uid, gid
+
+
+def log_user_id(module, prefix):
+    """The uid that owns multilog's directory; None in check mode when the account is not there yet."""
+    name = module.params["log_user"]
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        if not module.check_mode:
+            raise ValidationError([(prefix + "log_user", "user %s does not exist; install qmail (teamware.qmail.qmail) first" % name)])
+        module.warn("%slog_user: %s does not exist yet (check mode): the owner of log/main is not checked" % (prefix, name))
+        return None
+
+
+def supervised(module, service):
+    """Whether supervise runs the service (svok); false without daemontools."""
+    svok = module.get_bin_path("svok")
+    return bool(svok) and module.run_command([svok, service.real_dir])[0] == 0
+
+
+def service_up(module, service):
+    """Whether svstat says the supervised service is up (its run script runs)."""
+    svstat = module.get_bin_path("svstat")
+    if not svstat:
+        return False
+    rc, out, _err = module.run_command([svstat, service.real_dir])
+    return rc == 0 and re.search(r":\s+up\b", out or "") is not None
+
+
+def run_svc_tools(module, service):
+    """Stop a supervised service: svok, then svc -dx on it and its log service. Returns whether it ran."""
+    if not supervised(module, service):
+        return False
+    if not module.check_mode:
+        svc = module.get_bin_path("svc", required=True)
+        rc, out, err = module.run_command([svc, "-dx", service.real_dir, os.path.join(service.real_dir, "log")])
+        if rc != 0:
+            module.fail_json(msg="svc -dx %s failed (rc %d): %s" % (service.real_dir, rc, (err or out).strip()))
+    return True
+
+
+def service_absent(module, service):
+    """daemontools' way to remove a service: out of the scan directory first (so that svscan does not
+    start it again), then supervise is told to stop the service and its logger and to exit."""
+    change = service.plan_absent()
+    if change and not module.check_mode:
+        try:
+            service.remove_link()
+        except OSError as exc:
+            module.fail_json(msg="could not remove %s: %s" % (service.link, exc))
+    changes = [change] if change else []
+    if run_svc_tools(module, service):
+        changes.append({"path": service.real_dir, "kind": "service", "action": "stop", "reasons": ["supervised"],
+                        "before": "supervised\n", "after": "stopped\n"})
+    result = dict(changed=bool(changes), lines=[], changes=[relay.change_summary(c) for c in changes], rules_changed=False,
+                  cdb_rebuilt=False, cdb_reason="", run_script_changed=False, log_run_script_changed=False, owed_actions=[])
+    if module._diff and changes:  # pylint: disable=protected-access
+        result["diff"] = [relay.diff_entry(c) for c in changes]
+    return result
+
+
+def state_path(service):
+    return os.path.join(service.real_dir, STATE_NAME)
+
+
+def load_owed(module, service):
+    """The actions an earlier call recorded and nobody has said ran."""
+    text = read_file(module, state_path(service))
+    if text is None:
+        return []
+    try:
+        data = json.loads(text)
+        owed = data["owed"] if data.get("format") == STATE_FORMAT else None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        owed = None
+    if not isinstance(owed, list):
+        module.fail_json(msg="%s is not a teamware.qmail state file of format %d; move it away (tcpserver may need "
+                             "svc -t %s)" % (state_path(service), STATE_FORMAT, service.real_dir))
+    return [action for action in OWED_ACTIONS if action in owed]
+
+
+def owed_state(module, service, service_changes, completed):
+    """(owed actions, FileState of the state file): what was owed before and not completed, plus the restarts that the
+    planned changes make owed (a run script that exists and changes; a new one is started by supervise itself)."""
+    owed = set(load_owed(module, service)) - set(completed)
+    for change in service_changes:
+        if change["kind"] in _OWED_BY_KIND and change["action"] == "write" and "content" in change["reasons"]:
+            owed.add(_OWED_BY_KIND[change["kind"]])
+    owed = [action for action in OWED_ACTIONS if action in owed]
+    content = None
+    if owed:
+        content = json.dumps({"format": STATE_FORMAT, "owed": owed,
+                              "note": "teamware.qmail relay_rules: restarts owed to this service; the ucspi_tcp role "
+                                      "clears them when they ran"}, indent=1, sort_keys=True) + "\n"
+    return owed, files.FileState(state_path(service), content, mode=0o644, kind="state")
+
+
+def tcpserver_status(module, service):
+    """running: supervise runs the service and svstat says up; with why it does not, for a message."""
+    if service is None:
+        return {"running": None, "why": "no service directory"}
+    if not supervised(module, service):
+        return {"running": False, "supervised": False,
+                "why": "supervise does not run %s: is svscan running on %s? (start daemontools: svscanboot or its service)"
+                       % (service.real_dir, service.scan_dir)}
+    if not service_up(module, service):
+        return {"running": False, "supervised": True, "why": "svstat %s says it is not up (svc -u starts it)" % service.real_dir}
+    return {"running": True, "supervised": True, "why": ""}
+
+
+# ---- inetd ---------------------------------------------------------------------------------------------------
+
+
+def inetd_status(pid_file, program):
+    """running: the pid in pid_file is a live process of program (as start-stop-daemon --pidfile --exec sees it)."""
+    text = files.read_text(pid_file) if pid_file else None
+    pid = (text or "").strip()
+    if not pid.isdigit():
+        return {"running": False, "why": "inetd is not running: no pid in %s" % pid_file}
+    try:
+        exe = os.readlink("/proc/%s/exe" % pid)
+    except OSError:
+        return {"running": False, "why": "inetd is not running: no process %s (%s)" % (pid, pid_file)}
+    if program and os.path.realpath(exe.replace(" (deleted)", "")) != os.path.realpath(program):
+        return {"running": False, "why": "process %s of %s is %s, not %s" % (pid, pid_file, exe, program)}
+    return {"running": True, "why": ""}
+
+
+# ---- the other front end -------------------------------------------------------------------------------------
+
+
+def other_front_end_active(module, other):
+    """Whether the front end that was not chosen still serves (or is set up to serve) the SMTP port.
+
+    inetd: an active inetd.conf line for its port or its qmail-smtpd, or the relay block in hosts.allow (what
+    the inetd role's absent state removes).  tcpserver: its link in the scan directory, or supervise still
+    running it (what the ucspi_tcp role's absent state removes and stops).
+    """
+    if not other:
+        return False
+    kind = other.get("kind")
+    if kind == "inetd":
+        settings = relay.InetdSettings.from_vars(
+            prefix="inetd_", qmail_dir=other.get("qmail_dir") or "/var/qmail", tcpd=other.get("tcpd") or "/usr/sbin/tcpd",
+            user=other.get("user") or "qmaild", bind_address=other.get("bind_address") or "", port=str(other.get("port") or "smtp"))
+        inetd_conf = read_file(module, other.get("inetd_conf") or "/etc/inetd.conf")
+        hosts_allow = read_file(module, other.get("hosts_allow") or "/etc/hosts.allow")
+        return bool(front_end_files.matching_lines(inetd_conf, settings.service_regexp())) or front_end_files.has_block(
+            hosts_allow, other.get("hosts_allow_marker") or DEFAULT_MARKER)
+    if kind == "tcpserver":
+        qmail_dir = other.get("qmail_dir") or "/var/qmail"
+        service = relay.ServiceDirectory.from_vars(other.get("supervise_dir") or os.path.join(qmail_dir, "supervise"),
+                                                   other.get("service_dir") or "/service",
+                                                   other.get("service_name") or "qmail-smtpd", "ucspi_tcp_")
+        return os.path.lexists(service.link) or supervised(module, service)
+    module.fail_json(msg="other_front_end: kind must be inetd or tcpserver, not %r" % (kind,))
+    return False
+
+
+# ---- is it serving? ------------------------------------------------------------------------------------------
+
+
+def serving(module, params, look):
+    """smtp_banner (O(smtp_banner) of relay_rules): qmail-smtpd's greeting on the front end's own address and port.
+
+    look() says whether the front end runs (tcpserver_status or inetd_status). With a wait, both are asked again every
+    half second until both are good or the time is up (a front end that was just started).  Returns the result
+    keys running, supervised, smtp_banner and front_end_problem; with required, fails (outside check mode) naming why
+    nothing serves the port.
+    """
+    options = params["smtp_banner"]
+    host = options.get("host")
+    if host is None:
+        host = params["bind_address"] or ""
+    deadline = time.time() + (options.get("wait") or 0)
+    tries = 0
+    while True:
+        try:
+            banner = smtp_banner.check(host, options.get("port") or params["port"],
+                                       options.get("timeout") or smtp_banner.DEFAULT_TIMEOUT)
+        except smtp_banner.BannerError as exc:
+            module.fail_json(msg="smtp_banner: %s" % exc)
+        status = look()
+        tries += 1
+        if (banner["ok"] and status["running"] is not False) or time.time() >= deadline:
+            break
+        time.sleep(0.5)
+    banner["tries"] = tries
+    problem = status["why"] if status["running"] is False else ("" if banner["ok"] else smtp_banner.describe(banner))
+    banner["summary"] = smtp_banner.describe(banner)
+    if problem and options.get("required"):
+        if module.check_mode:
+            module.warn("check mode: %s (a real run starts the front end first)" % problem)
+        else:
+            module.fail_json(msg="Nothing serves SMTP on %s:%d as qmail-smtpd: %s" % (banner["host"], banner["port"], problem),
+                             smtp_banner=banner, running=status["running"])
+    return {"running": status["running"], "smtp_banner": banner, "front_end_problem": problem,
+            "supervised": status.get("supervised")}
