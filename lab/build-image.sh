@@ -45,8 +45,13 @@ HASH_LABEL=org.teamware.lab.hash
 #   tcpd                    - tcpdmatch, hosts.allow/deny handling
 #   openbsd-inetd           - inetd (service start disabled by policy-rc.d)
 #   swaks                   - SMTP test client
+#   sudo                    - an unprivileged admin who escalates, as on most hosts
+#   openssh-server          - Ansible over SSH, as AWX and execution environments
+#                             connect (not started by default; host keys are
+#                             made per container, none are in the image)
 #   iproute2 procps netbase ca-certificates less - the usual basics
 LAB_PACKAGES=(python3 daemontools ucspi-tcp tcpd openbsd-inetd swaks
+              sudo openssh-server
               iproute2 procps netbase ca-certificates less)
 
 log() { printf '[build-image] %s\n' "$*" >&2; }
@@ -236,6 +241,8 @@ EOF
         "$ROOTFS"/var/cache/debconf/*-old "$ROOTFS"/var/lib/dpkg/*-old \
         "$ROOTFS"/var/log/apt/* "$ROOTFS"/tmp/* "$ROOTFS"/root/.cache
     : >"$ROOTFS/var/log/dpkg.log"
+    # no SSH host keys in the image: every container that runs sshd makes its own
+    rm -f "$ROOTFS"/etc/ssh/ssh_host_*
     # podman manages these in every container
     : >"$ROOTFS/etc/resolv.conf"
     : >"$ROOTFS/etc/hostname"
