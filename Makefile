@@ -24,11 +24,11 @@ SANITY_ARGS ?=
 SANITY_COMPAT ?= 1
 export SANITY_ARGS SANITY_COMPAT
 
-TEST_STAGES := venv unit sanity lint docs-check changelog-lint integration molecule
+TEST_STAGES := venv unit sanity lint docs-check changelog-lint integration molecule ee
 
 # (no .PHONY for the pattern targets venv-% unit-% sanity-%: make skips implicit
 # rule search for phony targets; there are no files by those names anyway)
-.PHONY: help demo venv unit sanity lint docs-check changelog-lint integration molecule test clean distclean
+.PHONY: help demo venv unit sanity lint docs-check changelog-lint integration molecule ee test clean distclean
 
 # METHOD chooses the integration method of the demo, e.g. make demo METHOD=torecvm_users
 METHOD ?= smtp_smtproutes
@@ -43,6 +43,7 @@ help:
 	@echo "make changelog-lint  antsibull-changelog lint of the changelog fragments"
 	@echo "make integration  tests/integration/run.sh, or pytest tests/integration"
 	@echo "make molecule     molecule scenarios, when there are any"
+	@echo "make ee           build the execution environment (cached) and run site.yml in it over SSH against lab hosts"
 	@echo "make test         all of the above, each stage timed; fails if any stage fails"
 	@echo "make unit-3.11 / sanity-3.12 / venv-3.11 ...   one toolchain only"
 	@echo "make clean        remove build/ (copies for ansible-test, collection roots)"
@@ -80,6 +81,11 @@ integration:
 
 molecule:
 	scripts/molecule.sh $(MOLECULE_PYVER)
+
+# The execution environment: lab/ee-build.sh (ansible-builder, cached by a hash of the inputs), then site.yml
+# from inside it over SSH against lab containers (lab/ee-test.sh); SKIPPED loudly without podman or the qmail image.
+ee: venv-3.11
+	bash lab/ee-test.sh
 
 test:
 	@scripts/run-stages.sh $(TEST_STAGES)

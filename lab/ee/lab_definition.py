@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """The lab's execution environment definition, derived from docs/ee/execution-environment.yml.
 
 Used by lab/ee-build.sh (with a Python that has PyYAML, e.g. ansible-builder's own virtualenv):
