@@ -47,7 +47,6 @@ builder_venv="${CACHE}/builder-venv"
 if [ "$(cat "${builder_venv}/.tw-version" 2>/dev/null || true)" != "$EE_BUILDER_VERSION" ]; then
     log "installing ansible-builder ${EE_BUILDER_VERSION} into ${builder_venv}"
     rm -rf "$builder_venv"
-    "${TOOLCHAIN}/bin/python" -c 'import sys; print(sys.base_prefix)' >/dev/null
     "$(readlink -f "${TOOLCHAIN}/bin/python")" -m venv "$builder_venv"
     quiet_pip "${builder_venv}/bin/python" -m pip install --quiet "ansible-builder==${EE_BUILDER_VERSION}"
     echo "$EE_BUILDER_VERSION" >"${builder_venv}/.tw-version"
