@@ -31,7 +31,7 @@ from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils import smtp_banner
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
-DEFAULT_MARKER = "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
+DEFAULT_MARKER = front_end_files.HOSTS_ALLOW_MARKER
 # In tcpserver's service directory (supervise looks only at run, log, down and supervise/).
 STATE_NAME = "teamware-qmail.json"
 STATE_FORMAT = 1
