@@ -277,3 +277,24 @@ def serving(module, params, look):
                              smtp_banner=banner, running=status["running"])
     return {"running": status["running"], "smtp_banner": banner, "front_end_problem": problem,
             "supervised": status.get("supervised")}
+
+
+def write_file(module, state):
+    try:
+        files.apply(state)
+    except OSError as exc:
+        module.fail_json(msg="could not write %s: %s" % (state.path, exc))
+
+
+def write_tcprules(module, tcprules, state, change, reason, rules_cdb):
+    """The rules file, then the cdb compiled from the complete new rules file."""
+    if change:
+        write_file(module, state)
+    if reason:
+        # tcprules writes CDB.tmp, then renames it onto CDB; the input is the complete new rules file.
+        with open(state.path, "rb") as handle:
+            content = handle.read()
+        rc, out, err = module.run_command([tcprules, rules_cdb, rules_cdb + ".tmp"], data=content, binary_data=True)
+        if rc != 0:
+            module.fail_json(msg="tcprules failed (rc %d), %s left as it was: %s" % (rc, rules_cdb, (err or out).strip()),
+                             rules_changed=change is not None)
