@@ -101,6 +101,12 @@ def parse_rule(line):
     return address, action.strip(), env
 
 
+def rule_entry(address):
+    """How qmail_take_over names a rule: tcprules:ADDRESS, tcprules:default for the default rule (a name that ends
+    with a colon would be a mapping key in YAML)."""
+    return "tcprules:%s" % (address or "default")
+
+
 def _inside(address, client):
     """Whether a rule's address is a relay client's address or lies inside a relay client's prefix."""
     if not _PARTIAL.fullmatch(address):
@@ -148,7 +154,7 @@ def merge_rules(path, text, clients, take_over=()):
             result.foreign.append(line)
             continue
         address, action, env = rule
-        entry = "tcprules:%s" % address
+        entry = rule_entry(address)
         if line.strip() in wanted:
             continue
         if entry in take_over:
@@ -267,7 +273,7 @@ def hosts_allow_conflicts(path, text, marker, clients, daemon="tcp-env", take_ov
     for line, daemons, patterns, options, above in hosts_allow_entries(text, marker):
         if daemon not in daemons and "ALL" not in daemons:
             continue
-        entry = "hosts.allow:%s: %s" % (" ".join(daemons), " ".join(patterns))
+        entry = "hosts.allow:%s:%s" % (",".join(daemons), ",".join(patterns))
         if entry in take_over:
             continue
         relays = _sets_relayclient(options)
@@ -286,7 +292,7 @@ def hosts_allow_taken_over(text, marker, daemon="tcp-env", take_over=()):
     """The lines of hosts.allow that qmail_take_over lets the inetd role remove."""
     return [line for line, daemons, patterns, dummy, dummy2 in hosts_allow_entries(text, marker)
             if (daemon in daemons or "ALL" in daemons)
-            and "hosts.allow:%s: %s" % (" ".join(daemons), " ".join(patterns)) in take_over]
+            and "hosts.allow:%s:%s" % (",".join(daemons), ",".join(patterns)) in take_over]
 
 
 # ---------------------------------------------------------------- the whole front end, before any change

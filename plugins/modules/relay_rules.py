@@ -248,8 +248,8 @@ options:
     default: /usr/sbin/inetd
   take_over:
     description:
-      - The host's own lines the collection may replace, named as a conflict names them (C(tcprules:ADDRESS),
-        C(inetd.conf:SERVICE), C(hosts.allow:DAEMONS: CLIENTS)); site.yml passes C(qmail_take_over).
+      - The host's own lines the collection may replace, named as a conflict names them (C(tcprules:ADDRESS), C(tcprules:default),
+        C(inetd.conf:SERVICE), C(hosts.allow:DAEMONS:CLIENTS)); site.yml passes C(qmail_take_over).
       - The host's own lines are kept otherwise (the rules file's lines outside the collection's block, other inetd.conf
         lines, hosts.allow outside the marked block); one that contradicts O(relay_clients) or the port stops the module
         before anything changes (see docs/existing-hosts.md).

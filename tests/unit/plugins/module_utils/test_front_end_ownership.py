@@ -76,8 +76,8 @@ def test_host_rules_that_agree_are_kept_and_the_collection_writes_no_second_rule
     ("192.0.2.10:deny", "tcprules:192.0.2.10", "refuses 192.0.2.10, which qmail_relay_clients lets relay"),
     ("192.0.2.10:allow", "tcprules:192.0.2.10", "does not set RELAYCLIENT for 192.0.2.10"),
     ("10.1.2.3:deny", "tcprules:10.1.2.3", "refuses 10.1.2.3, which qmail_relay_clients lets relay (10.1.)"),
-    (':allow,RELAYCLIENT=""', "tcprules:", "an open relay"),
-    (":deny", "tcprules:", "refuses every client that qmail_relay_clients does not list"),
+    (':allow,RELAYCLIENT=""', "tcprules:default", "an open relay"),
+    (":deny", "tcprules:default", "refuses every client that qmail_relay_clients does not list"),
 ])
 def test_rules_that_contradict_the_relay_clients(line, entry, reason):
     result = merged("# hand-made\n" + line + "\n", "192.0.2.10", "10.1.")
@@ -95,7 +95,7 @@ def test_rules_that_coexist_with_the_relay_clients():
 
 
 def test_taking_a_rule_over_replaces_it():
-    result = merged(":deny\n192.0.2.10:deny\n# kept\n", "192.0.2.10", take_over=["tcprules:", "tcprules:192.0.2.10"])
+    result = merged(":deny\n192.0.2.10:deny\n# kept\n", "192.0.2.10", take_over=["tcprules:default", "tcprules:192.0.2.10"])
     assert result.conflicts == [] and result.taken_over == [":deny", "192.0.2.10:deny"]
     rendered = feo.render_rules(result, clients("192.0.2.10"))
     assert rendered.startswith("# kept\n" + feo.RULES_BEGIN) and ":deny" not in rendered
@@ -153,8 +153,8 @@ def allow(text, *values, **kwargs):
 
 
 @pytest.mark.parametrize("line, entry", [
-    ("tcp-env: ALL: setenv = RELAYCLIENT", "hosts.allow:tcp-env: ALL"),
-    ("ALL: ALL: setenv RELAYCLIENT", "hosts.allow:ALL: ALL"),
+    ("tcp-env: ALL: setenv = RELAYCLIENT", "hosts.allow:tcp-env:ALL"),
+    ("ALL: ALL: setenv RELAYCLIENT", "hosts.allow:ALL:ALL"),
 ])
 def test_hosts_allow_granting_relayclient_to_all_is_an_open_relay(line, entry):
     for text in (line + "\n", BEGIN + "\ntcp-env: 127.: setenv = RELAYCLIENT\n" + END + "\n" + line + "\n"):
@@ -166,7 +166,7 @@ def test_hosts_allow_granting_relayclient_to_all_is_an_open_relay(line, entry):
 def test_hosts_allow_line_above_the_block_that_answers_a_relay_client_without_relayclient():
     text = "tcp-env: 192.0.2.: DENY\n" + BEGIN + "\ntcp-env: 192.0.2.10: setenv = RELAYCLIENT\n" + END + "\n"
     found = allow(text, "192.0.2.10")
-    assert [c["entry"] for c in found] == ["hosts.allow:tcp-env: 192.0.2."] and "192.0.2.10" in found[0]["reason"]
+    assert [c["entry"] for c in found] == ["hosts.allow:tcp-env:192.0.2."] and "192.0.2.10" in found[0]["reason"]
     # Below the block, or without a block (the role puts a new one at the top), tcpd never reaches it for the client.
     assert allow(BEGIN + "\n" + END + "\ntcp-env: 192.0.2.: DENY\n", "192.0.2.10") == []
     assert allow("tcp-env: 192.0.2.: DENY\n", "192.0.2.10") == []
@@ -177,7 +177,7 @@ def test_hosts_allow_lines_that_coexist():
             "tcp-env: ALL EXCEPT 10.: setenv = RELAYCLIENT\n" + BEGIN + "\n" + END + "\n")
     assert [c["entry"] for c in allow(text, "127.")] == []
     taken = feo.hosts_allow_taken_over("  tcp-env: ALL: setenv = RELAYCLIENT\nsshd: ALL\n", MARKER,
-                                       take_over=["hosts.allow:tcp-env: ALL"])
+                                       take_over=["hosts.allow:tcp-env:ALL"])
     assert taken == ["  tcp-env: ALL: setenv = RELAYCLIENT"]
 
 
@@ -188,8 +188,8 @@ def test_host_conflicts_look_at_the_chosen_front_end_and_at_inetd_conf():
     texts = {"/etc/tcp.smtp": ":deny\n", "/etc/inetd.conf": "smtp stream tcp nowait root /usr/sbin/exim4 exim4 -bs\n",
              "/etc/hosts.allow": "tcp-env: ALL: setenv = RELAYCLIENT\n"}
     tcpserver = feo.host_conflicts({"kind": "tcpserver"}, clients("127."), texts.get)
-    assert [c["entry"] for c in tcpserver] == ["inetd.conf:smtp", "tcprules:"]
+    assert [c["entry"] for c in tcpserver] == ["inetd.conf:smtp", "tcprules:default"]
     assert "puts tcpserver there" in tcpserver[0]["reason"]
     inetd_found = feo.host_conflicts({"kind": "inetd", "port": "25"}, clients("127."), texts.get)
-    assert [c["entry"] for c in inetd_found] == ["inetd.conf:smtp", "hosts.allow:tcp-env: ALL"]
+    assert [c["entry"] for c in inetd_found] == ["inetd.conf:smtp", "hosts.allow:tcp-env:ALL"]
     assert feo.host_conflicts({"kind": "inetd"}, clients("127."), {}.get) == []

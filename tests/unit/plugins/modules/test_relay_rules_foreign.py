@@ -60,7 +60,7 @@ def test_the_hosts_own_rules_are_kept_and_a_second_run_changes_nothing(capsys, e
 @pytest.mark.parametrize("line, entry", [
     ("192.0.2.10:deny", "tcprules:192.0.2.10"),
     ("127.0.0.1:allow", "tcprules:127.0.0.1"),
-    (':allow,RELAYCLIENT=""', "tcprules:"),
+    (':allow,RELAYCLIENT=""', "tcprules:default"),
 ])
 def test_a_contradicting_rule_stops_the_module_with_nothing_changed(capsys, etc, fake_tcprules, line, entry, check):
     (etc / "tcp.smtp").write_text("# mine\n" + line + "\n")
@@ -127,8 +127,8 @@ def test_hosts_allow_open_relay_is_a_conflict_and_taken_over_lines_are_returned(
     (etc / "inetd.conf").write_text(INETD_SMTP + "\n")
     (etc / "hosts.allow").write_text("sshd: ALL\ntcp-env: ALL: setenv = RELAYCLIENT\n")
     result = run(capsys, inetd_args(etc))
-    assert result["failed"] and [c["entry"] for c in result["conflicts"]] == ["hosts.allow:tcp-env: ALL"]
+    assert result["failed"] and [c["entry"] for c in result["conflicts"]] == ["hosts.allow:tcp-env:ALL"]
     assert "open relay" in result["msg"]
-    taken = run(capsys, inetd_args(etc, take_over=["hosts.allow:tcp-env: ALL"]))
+    taken = run(capsys, inetd_args(etc, take_over=["hosts.allow:tcp-env:ALL"]))
     assert taken["hosts_allow_remove"] == ["tcp-env: ALL: setenv = RELAYCLIENT"]
     assert taken["hosts_allow_current"] is False and taken["files_current"] is False
