@@ -75,7 +75,9 @@ DOCUMENT = {
         "alias/.qmail-default": ['| forward "$LOCAL"@tw.company.com'],
         "front_end": "tcpserver",
         "teamware": {"tombsmtp.ini": "own_node = company.com\nown_node = A:tw.company.com\n", "to.ini": "[MIME]\nsmtp_port = 2025\n"},
-        "answers": {"teamware_user_prefix": "tw."}},
+        # While anything is undecided adopt.yml works out no qmail_take_over: the admin names the files its report
+        # lists as unsafe (the document's line) and as the alias to rewrite, as site.yml's conflict would.
+        "answers": {"teamware_user_prefix": "tw.", "qmail_take_over": ["alias/.qmail-default", "alias/.qmail-root"]}},
 }
 
 # The host's own entries, on every host: file -> lines (kept by every run, in this order).
@@ -178,9 +180,9 @@ def adopted_variables(tmp_path, host, base, method):
     answers = DOCUMENT[method].get("answers", {})
     if answers:
         # It guesses nothing: it names what it cannot decide and writes no file; the admin answers in the inventory.
-        for item in answers:
-            assert "UNDECIDED %s" % item in adopted.output
+        assert "UNDECIDED teamware_user_prefix" in adopted.output
         assert not os.path.exists(written)
+        answers = dict(answers, qmail_take_over=[host.path(name) for name in answers["qmail_take_over"]])
         return dict(integration_result(adopted.output)["variables"], **answers)
     found = yaml.safe_load(read(written))
     host.write(written, "# mine\n")
