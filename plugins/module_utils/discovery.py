@@ -329,8 +329,10 @@ def _tcp_clients(path, rules, result):
             if client and client not in clients:
                 clients.append(client)
         elif not (rule["address"] == "" and rule["action"] == "allow" and not rule["env"]):
-            result.foreign.append({"file": path, "line": line, "variable": None,
-                                   "note": "LOST: the ucspi_tcp role owns %s and writes only relay clients and ':allow'" % path})
+            note = ("kept: the host's own rule stays in %s, before the collection's block" % path if rule["line"] is not None
+                    else "LOST: only in the cdb (the rules file is gone); put it back into %s before site.yml, which "
+                         "compiles the cdb from that file" % path)
+            result.foreign.append({"file": path, "line": line, "variable": None, "note": note})
     return clients
 
 

@@ -18,6 +18,8 @@ import os
 import re
 import stat
 
+# The marker of the inetd role's block in hosts.allow, as ansible.builtin.blockinfile takes it.
+HOSTS_ALLOW_MARKER = "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
 # The mode and owner (root:root) the inetd role gives inetd.conf and hosts.allow.
 CONFIG_FILE_MODE = 0o644
 

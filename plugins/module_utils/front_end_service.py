@@ -31,7 +31,7 @@ from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils import smtp_banner
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
-DEFAULT_MARKER = "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
+DEFAULT_MARKER = front_end_files.HOSTS_ALLOW_MARKER
 # In tcpserver's service directory (supervise looks only at run, log, down and supervise/).
 STATE_NAME = "teamware-qmail.json"
 STATE_FORMAT = 1
@@ -277,3 +277,24 @@ def serving(module, params, look):
                              smtp_banner=banner, running=status["running"])
     return {"running": status["running"], "smtp_banner": banner, "front_end_problem": problem,
             "supervised": status.get("supervised")}
+
+
+def write_file(module, state):
+    try:
+        files.apply(state)
+    except OSError as exc:
+        module.fail_json(msg="could not write %s: %s" % (state.path, exc))
+
+
+def write_tcprules(module, tcprules, state, change, reason, rules_cdb):
+    """The rules file, then the cdb compiled from the complete new rules file."""
+    if change:
+        write_file(module, state)
+    if reason:
+        # tcprules writes CDB.tmp, then renames it onto CDB; the input is the complete new rules file.
+        with open(state.path, "rb") as handle:
+            content = handle.read()
+        rc, out, err = module.run_command([tcprules, rules_cdb, rules_cdb + ".tmp"], data=content, binary_data=True)
+        if rc != 0:
+            module.fail_json(msg="tcprules failed (rc %d), %s left as it was: %s" % (rc, rules_cdb, (err or out).strip()),
+                             rules_changed=change is not None)

@@ -361,17 +361,22 @@ class InetdSettings:
         service = "%s:%s" % (self.bind, self.port) if self.bind else self.port
         return "%s stream tcp nowait %s %s %s %s" % (service, self.user, self.tcpd, self.tcp_env, self.qmail_smtpd)
 
-    def _services(self):
+    def services(self):
         return _SMTP_NAMES if self.port in _SMTP_NAMES else (self.port,)
 
     def service_regexp(self):
-        """Active (not commented) inetd.conf lines that serve this SMTP port or run this qmail-smtpd.
+        """Active (not commented) inetd.conf lines that serve this SMTP port, or have exactly the collection's shape.
 
-        Matches ``smtp ...``, ``25 ...``, ``127.0.0.1:smtp ...`` and any line whose
-        program ends with this qmail-smtpd, so a changed port or address replaces the old line.
+        Matches ``smtp ...``, ``25 ...``, ``127.0.0.1:smtp ...`` and a line of the collection's shape for another
+        port (tcpd, tcp-env and this qmail-smtpd as this user), so a changed port or address replaces the old line.
+        Other lines that run qmail-smtpd on another port (a submission port) are the host's own and stay.
+        (front_end_ownership.inetd_conflicts stops the run before a line for the port that runs another program
+        would be replaced.)
         """
-        services = "|".join(re.escape(name) for name in self._services())
-        return r"^\s*(?:(?:[^\s#:]+:)?(?:%s)\s|[^\s#].*\s%s\s*$)" % (services, re.escape(self.qmail_smtpd))
+        services = "|".join(re.escape(name) for name in self.services())
+        shape = r"\s+stream\s+tcp\s+nowait\s+%s\s+%s\s+%s\s+%s\s*$" % tuple(
+            re.escape(word) for word in (self.user, self.tcpd, self.tcp_env, self.qmail_smtpd))
+        return r"^\s*(?:(?:[^\s#:]+:)?(?:%s)\s|[^\s#]\S*%s)" % (services, shape)
 
     def other_regexp(self):
         """Active lines of that kind that are not exactly the collection's line (to be removed)."""

@@ -19,7 +19,8 @@ description:
   - With O(format=tcprules) (ucspi-tcp's tcpserver, 3.1.2) the module writes the rules file O(rules_file)
     atomically (temporary file in the same directory, then rename) and compiles it into O(rules_cdb) with
     C(tcprules RULES_CDB RULES_CDB.tmp < RULES_FILE). It compiles only when the rules changed or the cdb is
-    missing or older than the rules file, and always from the complete new rules file.
+    missing or older than the rules file, and always from the complete new rules file. The host's own rules
+    stay, in their order, before the collection's block (see O(take_over)).
   - B(Never) use the document's command C(tcprules /etc/tcp.smtp.cdb /etc/tcp.smtp < /etc/tcp.smtp).
     Its second argument is tcprules' temporary file, which tcprules truncates and renames onto the cdb,
     so the command destroys the rules file it is reading.
@@ -245,6 +246,16 @@ options:
     description: With O(format=hosts_allow) and O(smtp_banner), the inetd program that pid must run.
     type: path
     default: /usr/sbin/inetd
+  take_over:
+    description:
+      - The host's own lines the collection may replace, named as a conflict names them (C(tcprules:ADDRESS), C(tcprules:default),
+        C(inetd.conf:SERVICE), C(hosts.allow:DAEMONS:CLIENTS)); site.yml passes C(qmail_take_over).
+      - The host's own lines are kept otherwise (the rules file's lines outside the collection's block, other inetd.conf
+        lines, hosts.allow outside the marked block); one that contradicts O(relay_clients) or the port stops the module
+        before anything changes (see docs/existing-hosts.md).
+    type: list
+    elements: str
+    default: []
 notes:
   - tcpserver uses the first rule it finds in the order full address, then shorter and shorter prefixes,
     then the empty rule. The rules file ends with the default rule C(:allow), so every other client may
@@ -411,6 +422,21 @@ hosts_allow_current:
       file of root:root with mode 0644; the inetd role then leaves it alone.
   returned: when O(format=hosts_allow) and O(hosts_allow) is given
   type: bool
+hosts_allow_remove:
+  description: The host's own lines of O(hosts_allow) that O(take_over) names; the inetd role removes them.
+  returned: when O(format=hosts_allow) and O(hosts_allow) is given
+  type: list
+  elements: str
+kept:
+  description: The host's own rules in O(rules_file), kept before the collection's block (O(format=tcprules)).
+  returned: when O(format=tcprules) and O(state=present)
+  type: list
+  elements: str
+conflicts:
+  description: The host's own lines that contradict the inventory (file, line, entry to name in O(take_over), reason).
+  returned: failed
+  type: list
+  elements: dict
 owed_actions:
   description: Restarts owed to tcpserver (this call changed a run script, or an earlier one did and O(completed_actions) has not
     cleared it); the ucspi_tcp role carries them out (C(svc -t)) and then clears them.
@@ -441,6 +467,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_ownership
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_service
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
@@ -490,6 +517,7 @@ ARGUMENT_SPEC = dict(
     )),
     inetd_pid_file=dict(type="path", default="/run/inetd.pid"),
     inetd_program=dict(type="path", default="/usr/sbin/inetd"),
+    take_over=dict(type="list", elements="str", default=[]),
 )
 
 
@@ -527,8 +555,13 @@ def tcprules_format(module, clients, prefix):
         log_uid = front_end_service.log_user_id(module, prefix) if settings.logger == "multilog" else None
         service_changes = service.plan(result["run_script"], result["log_run_script"], settings.logger, log_uid)
 
-    lines = relay.tcprules_lines(clients)
-    state = files.FileState(rules_file, files.render_lines(lines), mode=0o644, kind="rules")
+    # The host's own rules stay, in their order; those that contradict the relay clients stop the run.
+    merged = front_end_ownership.merge_rules(rules_file, read_file(module, rules_file), clients, params["take_over"])
+    if merged.conflicts:
+        module.fail_json(msg=front_end_ownership.render_conflicts(merged.conflicts), conflicts=merged.conflicts)
+    content = front_end_ownership.render_rules(merged, clients)
+    lines = content.splitlines()
+    state = files.FileState(rules_file, content, mode=0o644, kind="rules")
     directory = os.path.dirname(rules_file)
     if not os.path.isdir(directory) and not module.check_mode:
         module.fail_json(msg="%srules_file: directory %s does not exist" % (prefix, directory))
@@ -549,9 +582,9 @@ def tcprules_format(module, clients, prefix):
         if state_change:
             state_change["state"] = owed_file
     if not module.check_mode:
-        write_tcprules(module, tcprules, state, change, reason, rules_cdb)
+        front_end_service.write_tcprules(module, tcprules, state, change, reason, rules_cdb)
         if state_change:
-            write_file(module, owed_file)
+            front_end_service.write_file(module, owed_file)
         if service_changes:
             # The cdb is in place before svscan can see the service; the link comes last.
             try:
@@ -573,31 +606,11 @@ def tcprules_format(module, clients, prefix):
         run_script_changed="run script" in kinds,
         log_run_script_changed="log run script" in kinds,
         owed_actions=owed,
+        kept=merged.kept,
     )
     if module._diff and (change or service_changes):
         result["diff"] = ([files.diff_entry(change)] if change else []) + [relay.diff_entry(c) for c in service_changes]
     return result
-
-
-def write_file(module, state):
-    try:
-        files.apply(state)
-    except OSError as exc:
-        module.fail_json(msg="could not write %s: %s" % (state.path, exc))
-
-
-def write_tcprules(module, tcprules, state, change, reason, rules_cdb):
-    """The rules file, then the cdb compiled from the complete new rules file."""
-    if change:
-        write_file(module, state)
-    if reason:
-        # tcprules writes CDB.tmp, then renames it onto CDB; the input is the complete new rules file.
-        with open(state.path, "rb") as handle:
-            content = handle.read()
-        rc, out, err = module.run_command([tcprules, rules_cdb, rules_cdb + ".tmp"], data=content, binary_data=True)
-        if rc != 0:
-            module.fail_json(msg="tcprules failed (rc %d), %s left as it was: %s" % (rc, rules_cdb, (err or out).strip()),
-                             rules_changed=change is not None)
 
 
 def hosts_allow_format(module, clients, prefix):
@@ -617,16 +630,12 @@ def hosts_allow_format(module, clients, prefix):
         inetd_other_regexp=settings.other_regexp(),
         daemon=settings.daemon,
     )
-    # Read only: what is there, so that the role edits the files only when there is something to do.
-    if params["inetd_conf"]:
-        result.update(front_end_files.inetd_conf_state(params["inetd_conf"], read_file(module, params["inetd_conf"]),
-                                                       result["inetd_line"], result["inetd_regexp"],
-                                                       result["inetd_other_regexp"]))
-    if params["hosts_allow"]:
-        result.update(front_end_files.hosts_allow_state(params["hosts_allow"], read_file(module, params["hosts_allow"]),
-                                                        params["hosts_allow_marker"], result["lines"]))
-    if params["inetd_conf"] and params["hosts_allow"]:
-        result["files_current"] = front_end_files.inetd_files_current(result, params["state"])
+    # Read only: what is there, so that the role edits the files only when there is something to do; the host's own
+    # lines that contradict the inventory stop the run before the role changes anything.
+    found, conflicts = front_end_ownership.inetd_files(result, settings, params, functools.partial(read_file, module))
+    if conflicts:
+        module.fail_json(msg=front_end_ownership.render_conflicts(conflicts), conflicts=conflicts)
+    result.update(found)
     return result
 
 

@@ -237,6 +237,15 @@ options:
         that the files it reads are those qmail routes by. site.yml sets it, so that a run that changes nothing makes no
         second call for its deploy check.
     type: dict
+  front_end:
+    description:
+      - The chosen SMTP front end, whose files are looked at (never written) before anything changes, so that a front-end
+        line of the host's own that contradicts the inventory stops the run before the routing changes either (see
+        M(teamware.qmail.relay_rules)' O(teamware.qmail.relay_rules#module:take_over); O(qmail_take_over) is used).
+        site.yml sets it. Keys C(kind) (V(tcpserver) or V(inetd)), C(relay_clients), C(rules_file), C(inetd_conf),
+        C(hosts_allow), C(hosts_allow_marker), C(qmail_dir), C(tcpd), C(user), C(bind_address), C(port); missing keys take
+        the front-end roles' defaults.
+    type: dict
 notes:
   - The C(.qmail) file names follow qmail-local, lower case with C(.) written as C(:) (C(~alias/.qmail-john:doe)).
 """
@@ -376,7 +385,9 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader
 from ansible_collections.teamware.qmail.plugins.module_utils import files
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_ownership
 from ansible_collections.teamware.qmail.plugins.module_utils import ownership
+from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils import route_report
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.module_utils import routing_files
@@ -486,6 +497,7 @@ ARGUMENT_SPEC = dict(
     routing_user_home=dict(type="path"),
     routing_user_shell=dict(type="str"),
     route_report=dict(type="dict"),
+    front_end=dict(type="dict"),
 )
 
 
@@ -583,6 +595,20 @@ def settled_report(module, params, report_params, result):
         module.warn(text)
 
 
+def check_front_end(module, params):
+    """The front end's own lines that contradict the inventory stop the run here, before anything changes."""
+    spec = params["front_end"]
+    try:
+        clients = relay.relay_clients(spec.get("relay_clients") or [], "qmail_relay_clients")
+        conflicts = front_end_ownership.host_conflicts(spec, clients, files.read_text, params["qmail_take_over"])
+    except ValidationError as exc:
+        module.fail_json(msg="Invalid front-end settings, nothing changed: %s" % exc.render())
+    except OSError as exc:
+        module.fail_json(msg="front_end: cannot read the front end's files, nothing changed: %s" % exc)
+    if conflicts:
+        module.fail_json(msg=front_end_ownership.render_conflicts(conflicts), conflicts=conflicts)
+
+
 def load_state(module, qmail_dir):
     try:
         return routing_files.load_state(qmail_dir)
@@ -600,6 +626,8 @@ def main():
         module.fail_json(msg="qmail_dir: qmail is not installed as the collection expects, nothing changed: %s" % "; ".join(missing))
     accounts = Accounts(module, params)
     table = compute_table(module, params, accounts)
+    if params["front_end"]:
+        check_front_end(module, params)
     if accounts.routing_user_needed and not module.check_mode:
         # Look before acting: the settings are valid, but the routing user must be created (or set right) first;
         # the role does that and calls the module again.  Nothing is written.

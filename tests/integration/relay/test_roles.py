@@ -219,6 +219,12 @@ def test_inetd_role_with_real_inetd_and_tcpd(tmp_path, tree, processes):
     variables = tree.variables(tcpserver="absent", inetd="present")
 
     before = snapshot(tree.root)
+    # The stale line is the host's own and runs another program on the port: the role stops, nothing changed,
+    # until the inventory takes it over.
+    refused = run_playbook(PLAYBOOK, tmp_path, variables, check=True)
+    assert refused.returncode != 0 and "inetd.conf:127.0.0.1:%d" % tree.inetd_port in refused.output, refused.output
+    assert snapshot(tree.root) == before
+    variables["inetd_take_over"] = ["inetd.conf:127.0.0.1:%d" % tree.inetd_port]
     assert play(tmp_path, variables, check=True, diff=True).changed() > 0
     assert snapshot(tree.root) == before
 

@@ -335,3 +335,10 @@ def test_users_cdb_is_read_back_as_assign_lines():
 def test_homes_to_read():
     data = host({"control/virtualdomains": "tw.company.com:twu\nother.example:other.example\n"}, assign=FOREIGN_ASSIGN)
     assert discovery.homes_to_read(data) == ["/var/qmail/alias", "/home/twu", "/home/vpopmail/domains/other.example"]
+
+
+def test_the_hosts_own_tcpserver_rules_are_reported_as_kept():
+    found = discovery.discover(host(tcp_rules='127.:allow,RELAYCLIENT=""\n198.51.100.7:deny\n'))
+    assert found["variables"]["qmail_relay_clients"] == ["127."]
+    notes = [f["note"] for f in found["foreign"] if f["line"] == "198.51.100.7:deny"]
+    assert len(notes) == 1 and notes[0].startswith("kept")

@@ -522,8 +522,12 @@ def test_hosts_allow_format_reads_the_files_and_writes_nothing(capsys, etc):
                           "25 stream tcp nowait root /bin/false false\nftp stream tcp nowait root /usr/sbin/ftpd ftpd\n")
     hosts_allow.write_text("sshd: 192.0.2.1\n" + MARKER.replace("{mark}", "BEGIN") + "\nx\n" + MARKER.replace("{mark}", "END") + "\n")
     before = tree_listing(etc), inetd_conf.read_text(), hosts_allow.read_text()
+    # The /bin/false line on port 25 is the host's own and contradicts the inventory: only taken over is it reported.
+    refused = run(capsys, dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(inetd_conf),
+                               hosts_allow=str(hosts_allow)))
+    assert refused["failed"] and [c["entry"] for c in refused["conflicts"]] == ["inetd.conf:25"]
     result = run(capsys, dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(inetd_conf),
-                              hosts_allow=str(hosts_allow)))
+                              hosts_allow=str(hosts_allow), take_over=["inetd.conf:25"]))
     assert result["changed"] is False
     assert result["inetd_conf_lines"] == [
         "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd",
