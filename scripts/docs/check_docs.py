@@ -14,7 +14,7 @@
    rendered from the source as it is now (the SVG carries the sha256 of its source,
    written by scripts/docs/render_diagrams.sh); every picture has a source and is shown
    by some page.
-4. Every integration method of plugins/module_utils/routing.py has its page
+4. Every integration method of plugins/module_utils/methods.py has its page
    docs/methods/NAME.md and its diagram docs/diagrams/NAME.dot.
 5. The execution environment: docs/ee/execution-environment.yml installs the collection
    tarball of galaxy.yml's version, and the requirement files that
@@ -229,7 +229,7 @@ def check_diagrams(problems, images_used):
 
 
 def check_methods(problems):
-    path = os.path.join(REPO, "plugins", "module_utils", "routing.py")
+    path = os.path.join(REPO, "plugins", "module_utils", "methods.py")
     try:
         with open(path, encoding="utf-8") as handle:
             methods = _METHOD.findall(handle.read())
