@@ -9,8 +9,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import glob
+import importlib.util
 import os
 import re
+import shutil
 
 import pytest
 import yaml
@@ -206,3 +208,37 @@ def test_the_docs_name_every_method_in_their_lists():
     for method in routing.METHODS.values():
         if method.name != "none":
             assert "`%s` (%s)" % (method.name, method.section) in text
+
+
+def _generator():
+    path = os.path.join(REPO, "scripts", "docs", "gen_method_lists.py")
+    spec = importlib.util.spec_from_file_location("gen_method_lists", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_generated_method_lists_are_up_to_date():
+    gen = _generator()
+    assert gen.read_methods(REPO) == [(m.name, m.section) for m in routing.METHODS.values()]
+    stale = sorted(rel for rel, (current, new) in gen.rendered(REPO).items() if current != new)
+    assert stale == [], "run scripts/docs/gen_method_lists.py (and scripts/docs/gen_role_reference.py)"
+
+
+def test_the_generator_writes_a_new_method_into_every_list(tmp_path):
+    gen = _generator()
+    for rel in list(gen.targets(REPO)) + [gen.METHODS_PY]:
+        os.makedirs(str(tmp_path / os.path.dirname(rel)), exist_ok=True)
+        shutil.copy(os.path.join(REPO, rel), str(tmp_path / rel))
+    with open(str(tmp_path / gen.METHODS_PY)) as handle:
+        text = handle.read()
+    last = '    Method("smtp_forward",'
+    assert last in text
+    text = text.replace(last, '    Method("smtp_virtualdomains", "x.1", "SMTP through virtualdomains", "smtp", '
+                              '"virtualdomains", ("domain",)),\n' + last)
+    with open(str(tmp_path / gen.METHODS_PY), "w") as handle:
+        handle.write(text)
+    rendered = gen.rendered(str(tmp_path))
+    assert sorted(rendered) == sorted(gen.targets(REPO))
+    for rel, (current, new) in rendered.items():
+        assert "smtp_virtualdomains" not in current and "smtp_virtualdomains" in new, rel
