@@ -226,8 +226,8 @@ class UsersHook(Hook):
 
     def add_entries(self, table, s, method):
         account = s.routing_account
-        table.users.append("+%s:%s:%s:%s:%s:-::" % (s.teamware_user_prefix, account.name, _id(account.uid),
-                                                   _id(account.gid), account.home))
+        fields = (s.teamware_user_prefix, account.name, _id(account.uid), _id(account.gid), account.home)
+        table.users.append("+%s:%s:%s:%s:%s:-::" % fields)
         recipient = recipient_expression(s, "DEFAULT", '"$RECIPIENT"')
         table.add_dot_qmail(account, "default", name_guard() + method.transport.delivery_lines(s, recipient),
                             "addresses starting with %r go to Teamware Office (%s)" % (s.teamware_user_prefix, method.section))
@@ -283,8 +283,7 @@ class ForwardHook(Hook):
 
 
 NO_HOOK = NoHook()
-HOOKS = dict((hook.name, hook) for hook in (AliasHook(), VirtualdomainsHook(), UsersHook(), SmtproutesHook(),
-                                            ForwardHook()))
+HOOKS = dict((hook.name, hook) for hook in (AliasHook(), VirtualdomainsHook(), UsersHook(), SmtproutesHook(), ForwardHook()))
 
 
 # ---------------------------------------------------------------------------------------------------------------
