@@ -1,18 +1,54 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Per-method settings of the document's example, shared by the module and role tests."""
+"""The one source of the per-method example settings (the document's example: qmail's domain company.com, Teamware
+Office's tw.company.com, the naming rule tw.).
+
+EXAMPLES holds every variant that appears anywhere, with the method's own keys only (EXAMPLE_KEYS; the server, port
+and local domains belong to the page or lab that uses it).  METHOD_SETTINGS picks one variant per method for the
+module and role tests.  tests/unit/test_method_lists.py holds the other copies against EXAMPLES: the lab's
+inventory/lab/group_vars/method_*.yml, the settings on the docs/methods/*.md pages and the cases of
+tests/unit/plugins/module_utils/test_routing_document.py.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-METHOD_SETTINGS = {
-    "none": dict(teamware_domains=["tw.company.com"]),
-    "torecvm_alias": dict(teamware_routing="domain", teamware_domains=["tw.company.com"]),
-    "torecvm_virtualdomains": dict(teamware_domains=["tw.company.com"]),
-    "torecvm_users": dict(teamware_domains=["company.com"], teamware_user_prefix="tw."),
-    "smtp_smtproutes": dict(teamware_domains=["tw.company.com"]),
-    "smtp_alias": dict(teamware_routing="user", teamware_domains=["company.com"], teamware_user_prefix="tw."),
-    "smtp_users": dict(teamware_domains=["company.com"], teamware_user_prefix="tw."),
-    "smtp_forward": dict(teamware_domains=["company.com"], teamware_user_prefix="tw.", teamware_rewrite_domain="tw.company.com"),
+# The keys that say which method and how it routes; every other key of an example is the site's.
+EXAMPLE_KEYS = ("teamware_integration_method", "teamware_routing", "teamware_domains", "teamware_user_prefix",
+                "teamware_rewrite_domain")
+
+_DOMAIN = dict(teamware_domains=["tw.company.com"])
+_USER = dict(teamware_domains=["company.com"], teamware_user_prefix="tw.")
+_REWRITE = dict(_USER, teamware_rewrite_domain="tw.company.com")
+
+EXAMPLES = {
+    "none": dict(_DOMAIN, teamware_integration_method="none"),
+    "torecvm_alias_domain": dict(_DOMAIN, teamware_integration_method="torecvm_alias", teamware_routing="domain"),
+    "torecvm_alias_user": dict(_USER, teamware_integration_method="torecvm_alias", teamware_routing="user"),
+    "torecvm_virtualdomains": dict(_DOMAIN, teamware_integration_method="torecvm_virtualdomains"),
+    "torecvm_users": dict(_USER, teamware_integration_method="torecvm_users"),
+    "torecvm_users_rewrite": dict(_REWRITE, teamware_integration_method="torecvm_users"),
+    "smtp_smtproutes": dict(_DOMAIN, teamware_integration_method="smtp_smtproutes"),
+    "smtp_alias_domain": dict(_DOMAIN, teamware_integration_method="smtp_alias", teamware_routing="domain"),
+    "smtp_alias_user": dict(_USER, teamware_integration_method="smtp_alias", teamware_routing="user"),
+    "smtp_alias_user_rewrite": dict(_REWRITE, teamware_integration_method="smtp_alias", teamware_routing="user"),
+    "smtp_users": dict(_USER, teamware_integration_method="smtp_users"),
+    "smtp_forward": dict(_REWRITE, teamware_integration_method="smtp_forward"),
 }
+
+# One example per method, without the method's name: what the module and role tests add to their base settings.
+_DEFAULT_VARIANT = {
+    "none": "none",
+    "torecvm_alias": "torecvm_alias_domain",
+    "torecvm_virtualdomains": "torecvm_virtualdomains",
+    "torecvm_users": "torecvm_users",
+    "smtp_smtproutes": "smtp_smtproutes",
+    "smtp_alias": "smtp_alias_user",
+    "smtp_users": "smtp_users",
+    "smtp_forward": "smtp_forward",
+}
+
+METHOD_SETTINGS = dict(
+    (method, dict((k, val) for k, val in EXAMPLES[variant].items() if k != "teamware_integration_method"))
+    for method, variant in _DEFAULT_VARIANT.items())

@@ -333,7 +333,7 @@ def _combine(problems, method, side, inventory, choices):
     base, routed, own_nodes, aliases = _own_nodes(problems, method, side, choices, notes)
     mode, allow = _mode(problems, method, choices, routed, own_nodes, aliases, warnings, notes)
 
-    sendmail = method.transport == "torecvm"
+    sendmail = method.transport.sendmail
     root, teamware_root = choices.root, choices.teamware_root
     if sendmail and root != teamware_root:
         problems.add("mime_connector_root", "%s differs from teamware_root %s, where qmail's torecvm pipe delivers "
@@ -349,7 +349,7 @@ def _combine(problems, method, side, inventory, choices):
     settings = Settings(
         method=method.name,
         section=method.section,
-        inbound=side["inbound"] if method.name != "none" else None,
+        inbound=side["inbound"] if method.routes_mail else None,
         deliver_relayed_dsn=dsn,
         no_relay=choices.no_relay,
         mode=mode,
@@ -361,7 +361,7 @@ def _combine(problems, method, side, inventory, choices):
         base_addresses=base,
         own_nodes=own_nodes,
         own_node_aliases=aliases,
-        routed_domains=routed if method.name != "none" else [],
+        routed_domains=routed if method.routes_mail else [],
         server_count=choices.count,
         root=root,
         warnings=warnings,
@@ -386,7 +386,7 @@ def _own_nodes(problems, method, side, choices, notes):
     for alias in aliases:
         if alias in own_nodes:
             problems.add("mime_connector_own_node_aliases", "%r is also a base address (own_node): one domain in two roles" % alias)
-    if method.hook == "forward" and len(own_nodes) > 1 and aliases:
+    if method.hook.forwards_to_rewrite_domain and len(own_nodes) > 1 and aliases:
         notes.append("5.2.4: the alias %s belongs to the first base address %s (written right after it)"
                      % (", ".join(aliases), own_nodes[0]))
     return base, routed, own_nodes, aliases
@@ -402,7 +402,7 @@ def _mode(problems, method, choices, routed, own_nodes, aliases, warnings, notes
     if allow is None:
         allow = list(routed)
     own = set(own_nodes) | set(aliases)
-    if method.name != "none":
+    if method.routes_mail:
         for dom in routed:
             if mode == "strict" and dom not in own:
                 problems.add("mime_connector_mode", "strict accepts only this server's own nodes, but qmail delivers %s to "

@@ -20,9 +20,9 @@ from ansible_collections.teamware.qmail.plugins.module_utils import relay, routi
 from ansible_collections.teamware.qmail.plugins.module_utils import validators as v
 
 DELIVERIES = ("torecvm", "qmail_remote", "forward_program")
-METHOD_OF = {("alias", "torecvm"): "torecvm_alias", ("alias", "qmail_remote"): "smtp_alias",
-             ("alias", "forward_program"): "smtp_forward", ("virtualdomains", "torecvm"): "torecvm_virtualdomains",
-             ("users", "torecvm"): "torecvm_users", ("users", "qmail_remote"): "smtp_users"}
+# (where the hook is found, the delivery found there) -> the method (methods.Hook.found_at, .delivery_found).
+METHOD_OF = dict(((m.hook.found_at, m.hook.delivery_found(m.transport)), m.name) for m in routing.METHODS.values()
+                 if m.hook.found_at)
 
 
 class Host:
@@ -133,7 +133,7 @@ def _candidates(host, result):
     found = []
     alias_default = host.parsed(host.alias_home, ".qmail-default")
     delivery = _delivery(alias_default)
-    if delivery:
+    if delivery and ("alias", delivery["type"]) in METHOD_OF:
         found.append({"method": METHOD_OF[("alias", delivery["type"])], "hook": "alias", "home": host.alias_home,
                       "lines": alias_default, "delivery": delivery})
     by_user = {}
@@ -142,11 +142,12 @@ def _candidates(host, result):
         delivery = _delivery(host.parsed(home, ".qmail-default")) if home else None
         if delivery is None:
             continue
-        if delivery["type"] != "torecvm":
+        method = METHOD_OF.get(("virtualdomains", delivery["type"]))
+        if method is None:
             result.undecide("teamware_integration_method", "virtualdomains line %r leads to %s/.qmail-default, which "
                             "delivers by %s: not one of the document's methods" % (line, home, delivery["type"]))
             continue
-        entry = by_user.setdefault(prepend, {"method": "torecvm_virtualdomains", "hook": "virtualdomains", "user": user,
+        entry = by_user.setdefault(prepend, {"method": method, "hook": "virtualdomains", "user": user,
                                              "home": home, "lines": host.parsed(home, ".qmail-default"),
                                              "delivery": delivery, "domains": [], "virtual_lines": []})
         entry["domains"].append(key)
@@ -158,7 +159,7 @@ def _candidates(host, result):
             continue
         name = ".qmail%sdefault" % (entry["dash"] + (entry["ext"] + "-" if entry["ext"] else ""))
         delivery = _delivery(host.parsed(entry["home"], name))
-        if delivery and delivery["type"] in ("torecvm", "qmail_remote"):
+        if delivery and ("users", delivery["type"]) in METHOD_OF:
             found.append({"method": METHOD_OF[("users", delivery["type"])], "hook": "users", "user": entry["user"],
                           "home": entry["home"], "lines": host.parsed(entry["home"], name), "delivery": delivery,
                           "assign": entry})
@@ -228,7 +229,7 @@ def discover(data):
                             "%s via %s" % (", ".join(d for d, _l in g), relay_) for (relay_, _p), g in sorted(groups.items())))
     elif groups:
         (relay_, port), routed = list(groups.items())[0]
-        found.append({"method": "smtp_smtproutes", "hook": "smtproutes", "relay": relay_, "port": port,
+        found.append({"method": METHOD_OF[("smtproutes", None)], "hook": "smtproutes", "relay": relay_, "port": port,
                       "domains": [d for d, _l in routed], "route_lines": [line for _d, line in routed]})
     result.candidates = [dict((k, c[k]) for k in ("method", "hook") if k in c) for c in found]
     if data.get("routing_user"):

@@ -21,29 +21,37 @@ WRAPPER = routing.DEFAULTS["qmail_delivery_wrapper"]
 
 
 def method_variables(host, result, cand, teamware):
-    """The variables of the method of one candidate (see discovery._candidates)."""
+    """The variables of the method of one candidate (see discovery._candidates), read where its hook is found."""
     method = routing.METHODS[cand["method"]]
+    result.variables["teamware_integration_method"] = method.name
+    _READ_AT[method.hook.found_at](host, result, cand, teamware)
+
+
+def _pipe_reader(reader):
+    """A reader of a hook that hands mail on from a .qmail-default file: its delivery line, then ``reader``."""
+    def read(host, result, cand, teamware):
+        path = os.path.join(cand["home"], ".qmail-default")
+        _delivery(host, result, cand["delivery"], path)
+        reader(host, result, cand, teamware, path)
+        for domain in result.variables.get("teamware_domains") or ():
+            result.teamware_lines.add(("rcpthosts", domain))
+    return read
+
+
+def _virtualdomains(host, result, cand, teamware, path):
     var = result.variables
-    var["teamware_integration_method"] = method.name
-    if method.hook == "smtproutes":
-        _smtproutes(host, result, cand)
-        return
-    path = os.path.join(cand["home"], ".qmail-default")
-    _delivery(host, result, cand["delivery"], path)
-    if method.hook in ("alias", "forward"):
-        _alias_routing(host, result, cand, teamware, path)
-    elif method.hook == "virtualdomains":
-        var["teamware_domains"] = list(cand["domains"])
-        var["teamware_routing_user"] = cand["user"]
-        for line in cand["virtual_lines"]:
-            result.teamware_lines.add(("virtualdomains", line))
-    elif method.hook == "users":
-        var["teamware_user_prefix"] = cand["assign"]["local"].lower()
-        var["teamware_routing_user"] = cand["user"]
-        result.teamware_lines.add(("users_assign", cand["assign"]["line"]))
-        _user_domains(host, result, teamware)
-    for domain in var.get("teamware_domains") or ():
-        result.teamware_lines.add(("rcpthosts", domain))
+    var["teamware_domains"] = list(cand["domains"])
+    var["teamware_routing_user"] = cand["user"]
+    for line in cand["virtual_lines"]:
+        result.teamware_lines.add(("virtualdomains", line))
+
+
+def _users(host, result, cand, teamware, path):
+    var = result.variables
+    var["teamware_user_prefix"] = cand["assign"]["local"].lower()
+    var["teamware_routing_user"] = cand["user"]
+    result.teamware_lines.add(("users_assign", cand["assign"]["line"]))
+    _user_domains(host, result, teamware)
 
 
 def _smtproutes(host, result, cand):
@@ -198,11 +206,16 @@ def _alias_routing(host, result, cand, teamware, path):
             result.teamware_lines.add(("locals", domain))
 
 
+# Where a hook is found (methods.Hook.found_at) -> the reader of the variables there.
+_READ_AT = {"alias": _pipe_reader(_alias_routing), "virtualdomains": _pipe_reader(_virtualdomains),
+            "users": _pipe_reader(_users), "smtproutes": lambda host, result, cand, teamware: _smtproutes(host, result, cand)}
+
+
 def _alias_kind_from_teamware(host, result, teamware):
     """Without guard lines, only tombsmtp.ini can tell which local domains are Teamware Office's."""
     var = result.variables
     rewrite = var.get("teamware_rewrite_domain")
-    if var["teamware_integration_method"] == "smtp_forward" or rewrite:
+    if routing.METHODS[var["teamware_integration_method"]].hook.forwards_to_rewrite_domain or rewrite:
         _user_domains(host, result, teamware)
         return "user"
     if not teamware["known"]:

@@ -5,7 +5,7 @@
 
 All seven integration methods of "Integrating Qmail with Teamware Office" (sections
 5.1.1 to 5.2.4) and the "no integration" variant of section 2 are described in
-METHODS below; ``build_routing_table`` turns validated settings into every control
+METHODS (methods.py: each a hook and a transport); ``build_routing_table`` turns validated settings into every control
 file line, users/assign entry and .qmail file that qmail must have, plus what the
 Teamware Office side must know.  Nothing here touches the host: the
 ``teamware.qmail.routing_table`` module writes what this computes.
@@ -33,7 +33,7 @@ __metaclass__ = type
 
 import gc
 
-from ansible_collections.teamware.qmail.plugins.module_utils import pipe_lines
+from ansible_collections.teamware.qmail.plugins.module_utils import methods
 from ansible_collections.teamware.qmail.plugins.module_utils import rules
 from ansible_collections.teamware.qmail.plugins.module_utils import validators as v
 
@@ -45,46 +45,9 @@ RESERVED_LOCAL_NAMES = rules.RESERVED_LOCAL_NAMES
 MANAGED_MARKER = "# Managed by Ansible (teamware.qmail): edit the inventory, not this file."
 
 
-class Method:
-    """One integration method: how mail reaches Teamware Office and what qmail uses to route it.
-
-    hook: what makes qmail route the mail:
-      alias           ~alias/.qmail-default catches addresses with no local user
-      virtualdomains  control/virtualdomains maps Teamware domains to the routing user
-      users           users/assign maps prefixed local parts to the routing user
-      smtproutes      control/smtproutes sends Teamware domains to the Teamware server
-      forward         ~alias/.qmail-default forwards to an alias domain that smtproutes routes
-    transport: how the message reaches Teamware Office: 'torecvm' (local pipe) or 'smtp'.
-    """
-
-    def __init__(self, name, section, title, transport, hook, routing_kinds):
-        self.name = name
-        self.section = section
-        self.title = title
-        self.transport = transport
-        self.hook = hook
-        self.routing_kinds = routing_kinds
-
-    @property
-    def needs_routing_user(self):
-        return self.hook in ("virtualdomains", "users")
-
-    @property
-    def teamware_domains_must_be_remote(self):
-        """Teamware base addresses that qmail must not treat as local (5.1.2, 5.2.1)."""
-        return self.hook in ("virtualdomains", "smtproutes")
-
-
-METHODS = dict((m.name, m) for m in (
-    Method("none", "2", "qmail and Teamware Office side by side, no routing between them", None, None, ()),
-    Method("torecvm_alias", "5.1.1", "torecvm from ~alias/.qmail-default", "torecvm", "alias", ("domain", "user")),
-    Method("torecvm_virtualdomains", "5.1.2", "torecvm through virtualdomains", "torecvm", "virtualdomains", ("domain",)),
-    Method("torecvm_users", "5.1.3", "torecvm through qmail-users", "torecvm", "users", ("user",)),
-    Method("smtp_smtproutes", "5.2.1", "SMTP through smtproutes", "smtp", "smtproutes", ("domain",)),
-    Method("smtp_alias", "5.2.2", "SMTP from ~alias/.qmail-default", "smtp", "alias", ("domain", "user")),
-    Method("smtp_users", "5.2.3", "SMTP through qmail-users", "smtp", "users", ("user",)),
-    Method("smtp_forward", "5.2.4", "SMTP after forwarding to an alias base address", "smtp", "forward", ("user",)),
-))
+# The methods and everything that differs between them: methods.py.
+Method = methods.Method
+METHODS = methods.METHODS
 
 # The .qmail files a method may own; any other method must leave none of them behind.
 # (Aliases and groups are shared by all methods and are tracked by the marker line.)
@@ -379,11 +342,9 @@ def dot_qmail_name(home, extension):
     return "%s/.qmail-%s" % (home, extension.lower().replace(".", ":"))
 
 
-_q = pipe_lines.quote
-
-
 class RoutingTable:
-    """The desired qmail state; ``as_dict`` is what the module returns."""
+    """The desired qmail state; ``as_dict`` is what the module returns.  While it is built, ``routes``, ``virtual``
+    and ``users`` collect the method's lines of smtproutes, virtualdomains and users/assign (methods.py)."""
 
     def __init__(self, settings):
         self.settings = settings
@@ -392,6 +353,9 @@ class RoutingTable:
         self.dot_qmail = []
         self.teamware = {}
         self.notes = []
+        self.routes = []
+        self.virtual = []
+        self.users = []
 
     def add_dot_qmail(self, account, extension, lines, purpose):
         self.dot_qmail.append({
@@ -403,6 +367,11 @@ class RoutingTable:
             "lines": [MANAGED_MARKER] + list(lines),
             "purpose": purpose,
         })
+
+    def add_route(self, domain, origin):
+        """An smtproutes line that sends ``domain`` to Teamware Office."""
+        s = self.settings
+        self.routes.append(Route(domain, methods.teamware_relay(s), s.teamware_smtp_port, origin))
 
     def as_dict(self):
         s = self.settings
@@ -421,117 +390,24 @@ class RoutingTable:
         }
 
 
-def _recipient_expression(settings, user_variable, original):
-    """The address handed to Teamware Office: the original one, or rewritten to teamware_rewrite_domain."""
-    if settings.teamware_rewrite_domain:
-        return '"$%s"@%s' % (user_variable, _q(settings.teamware_rewrite_domain))
-    return original
-
-
-def _smtp_host_argument(settings):
-    """The host name the delivery wrapper hands to qmail-remote (smtproutes maps it to relay and port)."""
-    if settings.teamware_server:
-        return settings.teamware_server
-    return "[%s]" % settings.teamware_server_address
-
-
-def _teamware_relay(settings):
-    if settings.teamware_server_address:
-        return "[%s]" % settings.teamware_server_address
-    return settings.teamware_server
-
-
-def _delivery_lines(settings, recipient):
-    """The line(s) that hand the message to Teamware Office."""
-    if settings.method.transport == "torecvm":
-        # preline exits 100 (bounce) when it cannot run a missing program; the mail must wait instead.
-        return [pipe_lines.build_presence_check(settings.teamware_torecvm), _delivery_line(settings, recipient)]
-    return [_delivery_line(settings, recipient)]
-
-
-def _delivery_line(settings, recipient):
-    if settings.method.transport == "torecvm":
-        preline = "%s/bin/preline" % settings.qmail_dir if settings.teamware_preserve_return_path else None
-        return pipe_lines.build_torecvm_delivery(settings.teamware_torecvm, "%s/smtp" % settings.teamware_root,
-                                                 settings.teamware_torecvm_reports, recipient, preline=preline)
-    return pipe_lines.build_smtp_delivery(settings.qmail_delivery_wrapper, _smtp_host_argument(settings), recipient)
-
-
-NO_MAILBOX = "Sorry, no mailbox here by that name. (#5.1.1)"
-
-
-def _alias_guards(settings):
-    """Guards for ~alias/.qmail-default: the Teamware domains, and with user routing also the prefix followed by a
-    name (the prefix alone, tw.@company.com, names no Teamware user: Teamware Office would refuse it)."""
-    guards = [pipe_lines.build_guard("HOST", settings.teamware_domains, NO_MAILBOX)]
-    if settings.teamware_routing == "user":
-        guards.append(pipe_lines.build_guard("LOCAL", [settings.teamware_user_prefix + "?*"], NO_MAILBOX))
-    return guards
-
-
-def _name_guard():
-    """The routing user's .qmail-default gets the Teamware user's name in $DEFAULT; an empty one (the prefix alone,
-    tw.@company.com, or @tw.company.com) names nobody and is bounced here rather than by Teamware Office."""
-    return [pipe_lines.build_guard("DEFAULT", ["?*"], NO_MAILBOX)]
+NO_MAILBOX = methods.NO_MAILBOX
 
 
 def build_routing_table(settings):
-    """Everything qmail must contain for the settings' method (see METHODS)."""
+    """Everything qmail must contain for the settings' method (see methods.py)."""
     s = settings
     method = s.method
     table = RoutingTable(s)
     local = list(s.qmail_local_domains)
-    teamware = list(s.teamware_domains)
-    virtual = []
-    routes = list(s.qmail_extra_smtproutes)
-    users = []
-
     local_set = set(local)
-    if method.hook == "alias" and s.teamware_routing == "domain":
-        local += [d for d in teamware if d not in local_set]
-        local_set.update(teamware)
+    teamware_local = method.hook.teamware_local_domains(s.teamware_routing, s.teamware_domains)
+    local += [d for d in teamware_local if d not in local_set]
+    local_set.update(teamware_local)
     # Section 2 (no integration): the Teamware domains are none of qmail's business.
-    rcpthosts = local + [d for d in teamware if d not in local_set and method.hook]
+    rcpthosts = local + [d for d in s.teamware_domains if d not in local_set and method.routes_mail]
 
-    if method.hook == "alias":
-        recipient = _recipient_expression(s, "LOCAL", '"$RECIPIENT"')
-        table.add_dot_qmail(s.alias_account, "default", _alias_guards(s) + _delivery_lines(s, recipient),
-                            "unknown local addresses that are Teamware Office's go to Teamware Office (%s)" % method.section)
-    elif method.hook == "virtualdomains":
-        virtual = ["%s:%s" % (d, s.teamware_routing_user) for d in teamware]
-        recipient = _recipient_expression(s, "DEFAULT", '"$DEFAULT"@"$HOST"')
-        table.add_dot_qmail(s.routing_account, "default", _name_guard() + _delivery_lines(s, recipient),
-                            "mail for the Teamware virtual domains goes to Teamware Office (%s)" % method.section)
-        table.notes.append("5.1.2: the Teamware address is built from \"$DEFAULT\"@\"$HOST\"; the document's $SENDER "
-                           "would hand Teamware the message's sender as recipient.")
-    elif method.hook == "users":
-        account = s.routing_account
-        users.append("+%s:%s:%s:%s:%s:-::" % (s.teamware_user_prefix, account.name, _id(account.uid), _id(account.gid), account.home))
-        recipient = _recipient_expression(s, "DEFAULT", '"$RECIPIENT"')
-        table.add_dot_qmail(account, "default", _name_guard() + _delivery_lines(s, recipient),
-                            "addresses starting with %r go to Teamware Office (%s)" % (s.teamware_user_prefix, method.section))
-    elif method.hook == "smtproutes":
-        routes += [Route(d, _teamware_relay(s), s.teamware_smtp_port, "teamware_domains") for d in teamware]
-        if s.teamware_default_route:
-            routes.append(Route("", _teamware_relay(s), s.teamware_smtp_port, "teamware_default_route"))
-    elif method.hook == "forward":
-        forward = pipe_lines.build_forward("%s/bin/forward" % s.qmail_dir, '"$LOCAL"@%s' % _q(s.teamware_rewrite_domain))
-        table.add_dot_qmail(s.alias_account, "default", _alias_guards(s) + [forward],
-                            "Teamware addresses are forwarded to the alias base address %s (%s)"
-                            % (s.teamware_rewrite_domain, method.section))
-        routes.append(Route(s.teamware_rewrite_domain, _teamware_relay(s), s.teamware_smtp_port, "teamware_rewrite_domain"))
-        table.notes.append("5.2.4: forward changes only the envelope; To and Cc headers stay as they were.")
-
-    if method.transport == "smtp" and method.hook in ("alias", "users"):
-        host = _smtp_host_argument(s)
-        relay = _teamware_relay(s)
-        if host != relay or s.teamware_smtp_port != 25:
-            routes.append(Route(host, relay, s.teamware_smtp_port, "teamware_server"))
-        table.notes.append("%s: the document's '| qmail-remote ...' line always exits 0, so mail is lost when Teamware "
-                           "Office is down or refuses it; the collection's wrapper defers (111) or bounces (100) instead."
-                           % method.section)
-    if method.transport == "torecvm" and s.teamware_preserve_return_path:
-        table.notes.append("5.1: torecvm runs through preline, so Teamware Office sees Return-Path and can send receipt notifications.")
+    table.routes = list(s.qmail_extra_smtproutes)
+    method.add_entries(table, s)
 
     for alias, targets in sorted(s.qmail_aliases.items()):
         table.add_dot_qmail(s.alias_account, alias, ["&%s" % t for t in targets],
@@ -539,49 +415,11 @@ def build_routing_table(settings):
 
     table.control["rcpthosts"] = rcpthosts + list(s.qmail_extra_rcpthosts)
     table.control["locals"] = local
-    table.control["virtualdomains"] = virtual + list(s.qmail_extra_virtualdomains)
-    table.control["smtproutes"] = order_smtproutes(routes)
-    table.users_assign = list(s.qmail_extra_users) + users + ["."]
-    table.teamware = _teamware_side(s)
+    table.control["virtualdomains"] = table.virtual + list(s.qmail_extra_virtualdomains)
+    table.control["smtproutes"] = order_smtproutes(table.routes)
+    table.users_assign = list(s.qmail_extra_users) + table.users + ["."]
+    table.teamware = method.teamware_side(s)
     return table
-
-
-def _id(number):
-    return "UNKNOWN" if number is None else str(number)
-
-
-def _teamware_side(s):
-    """What the Teamware Office MIME connector must be told (to.ini, tombsmtp.ini)."""
-    method = s.method
-    if method.name == "none":
-        base = list(s.teamware_domains)
-        aliases = []
-    elif method.hook == "forward":
-        base = list(s.teamware_domains)
-        aliases = [s.teamware_rewrite_domain]
-    elif s.teamware_rewrite_domain:
-        base = [s.teamware_rewrite_domain]
-        aliases = []
-    else:
-        base = list(s.teamware_domains)
-        aliases = _users_hook_aliases(s)
-    return {
-        "inbound": {"torecvm": "torecvm", "smtp": "smtp"}.get(method.transport, "smtp"),
-        "sendmail": method.transport == "torecvm",
-        "base_addresses": base,
-        "own_node_aliases": aliases,
-        "smtp_port": s.teamware_smtp_port,
-        "server": _smtp_host_argument(s) if (s.teamware_server or s.teamware_server_address) else None,
-    }
-
-
-def _users_hook_aliases(s):
-    """users/assign catches the prefix at every local domain, and the pipe hands Teamware Office the address as it
-    came: the connector must take qmail's other local domains too, as aliases of its base address (tw.john@
-    mail.company.com is tw.john@company.com), or it refuses them ('does not like recipient') and the mail bounces."""
-    if s.method.hook != "users":
-        return []
-    return [d for d in s.qmail_local_domains if d not in s.teamware_domains]
 
 
 def teamware_side(variables):
@@ -593,7 +431,7 @@ def teamware_side(variables):
     user = variables.get("teamware_routing_user") or DEFAULTS["teamware_routing_user"]
     placeholder = Account(user, 1, 1, "/home/%s" % user)
     settings = Settings.from_vars(variables, placeholder, None, ())
-    return _teamware_side(settings)
+    return settings.method.teamware_side(settings)
 
 
 def compute(variables, routing_account=None, alias_account=None, existing_users=()):

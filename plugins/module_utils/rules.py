@@ -25,17 +25,17 @@ def check_method_rules(problems, method, s, existing_users):
     if not s["qmail_local_domains"]:
         problems.add("qmail_local_domains", "is empty: rcpthosts would have no qmail domain and locals would make nothing local; "
                      "list qmail's own domains (e.g. the host's name and its mail domain)")
-    if method.name != "none" and not s["teamware_domains"]:
+    if method.routes_mail and not s["teamware_domains"]:
         problems.add("teamware_domains", "method %s needs the Teamware Office base address(es)" % method.name)
     if s["teamware_routing"] == "domain":
         _check_domain_routing(problems, method, s)
     elif s["teamware_routing"] == "user":
         _check_user_routing(problems, s, existing_users)
-    if method.hook == "forward":
+    if method.hook.forwards_to_rewrite_domain:
         _check_forward(problems, s)
-    if method.transport == "smtp":
+    if method.transport.needs_server:
         _check_smtp(problems, method, s)
-    if s["teamware_default_route"] and method.name != "smtp_smtproutes":
+    if s["teamware_default_route"] and not method.hook.allows_default_route:
         problems.add("teamware_default_route", "a default route to Teamware Office exists only with method smtp_smtproutes (5.2.1)")
     if method.needs_routing_user:
         _check_routing_user(problems, method, s)
@@ -108,9 +108,9 @@ def _check_smtp(problems, method, s):
     if address and address.startswith("127.") and s["teamware_smtp_port"] == 25:
         problems.add("teamware_smtp_port", "Teamware Office on this host (teamware_server_address %s) cannot use port 25, "
                      "which qmail-smtpd listens on; move its SMTP port, e.g. to 2025" % address)
-    if server and not server.startswith("[") and method.hook in ("alias", "users"):
-        alias_domains = s["teamware_domains"] if s["teamware_routing"] == "domain" and method.hook == "alias" else ()
-        if server in set(s["qmail_local_domains"]) | set(alias_domains):
+    if server and not server.startswith("[") and method.hook.pipes_delivery:
+        teamware_local = method.hook.teamware_local_domains(s["teamware_routing"], s["teamware_domains"])
+        if server in set(s["qmail_local_domains"]) | set(teamware_local):
             problems.add("teamware_server", "%r is also a domain qmail delivers locally: one name in two roles; use the "
                          "Teamware server's own host name (smtproutes maps it to the server)" % server)
     if server and server.startswith("[") and address and server != "[%s]" % address:
@@ -144,11 +144,11 @@ def _check_extra_routes(problems, method, s):
         if route.domain in keys:
             problems.add("qmail_extra_smtproutes", "domain %r has two routes; qmail would silently use the last" % route.domain)
         keys[route.domain] = route
-        if route.domain in taken and (taken[route.domain] == "qmail_local_domains" or method.hook in ("smtproutes", "forward")):
+        if route.domain in taken and (taken[route.domain] == "qmail_local_domains" or method.hook.claims_teamware_routes):
             problems.add("qmail_extra_smtproutes", "domain %r is also in %s: one domain in two roles" % (route.domain, taken[route.domain]))
         if route.domain == "" and s["teamware_default_route"]:
             problems.add("qmail_extra_smtproutes", "has a default route (empty domain) and teamware_default_route is true: one default only")
-        if rewrite and route.domain == rewrite and method.hook == "forward":
+        if rewrite and route.domain == rewrite and method.hook.forwards_to_rewrite_domain:
             problems.add("qmail_extra_smtproutes", "domain %r is the smtp_forward alias base address, routed by the collection" % rewrite)
 
 

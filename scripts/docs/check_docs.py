@@ -14,8 +14,9 @@
    rendered from the source as it is now (the SVG carries the sha256 of its source,
    written by scripts/docs/render_diagrams.sh); every picture has a source and is shown
    by some page.
-4. Every integration method of plugins/module_utils/routing.py has its page
-   docs/methods/NAME.md and its diagram docs/diagrams/NAME.dot.
+4. Every integration method of plugins/module_utils/methods.py has its page
+   docs/methods/NAME.md and its diagram docs/diagrams/NAME.dot, and the plain lists of the
+   methods are what scripts/docs/gen_method_lists.py writes.
 5. The execution environment: docs/ee/execution-environment.yml installs the collection
    tarball of galaxy.yml's version, and the requirement files that
    meta/execution-environment.yml names exist.
@@ -37,6 +38,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import gen_role_reference  # noqa: E402  (beside this file)
+import gen_method_lists  # noqa: E402  (beside this file)
 
 DOCS = os.path.join(REPO, "docs")
 REFERENCE = os.path.join(DOCS, "reference")
@@ -229,7 +231,7 @@ def check_diagrams(problems, images_used):
 
 
 def check_methods(problems):
-    path = os.path.join(REPO, "plugins", "module_utils", "routing.py")
+    path = os.path.join(REPO, "plugins", "module_utils", "methods.py")
     try:
         with open(path, encoding="utf-8") as handle:
             methods = _METHOD.findall(handle.read())
@@ -242,6 +244,14 @@ def check_methods(problems):
         for needed in ("docs/methods/%s.md" % name, "docs/diagrams/%s.dot" % name):
             if not os.path.isfile(os.path.join(REPO, needed)):
                 problems.append("method %s (section %s) has no %s" % (name, section, needed))
+    try:
+        rendered = gen_method_lists.rendered(REPO)
+    except (OSError, ValueError) as exc:
+        problems.append("scripts/docs/gen_method_lists.py: %s" % exc)
+        return
+    for path, (current, new) in sorted(rendered.items()):
+        if current != new:
+            problems.append("%s: the list of methods differs from METHODS; run scripts/docs/gen_method_lists.py" % path)
 
 
 def check_execution_environment(problems):

@@ -1,14 +1,18 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every list of integration methods outside routing.METHODS is held against it: the argument specs' choices, the
-module documentation, the method pages, the lab's method files and the per-method test examples."""
+module documentation, the method pages and tables of the docs, the lab's method files, the Molecule scenarios and the
+per-method examples; and every copy of an example's settings against tests/method_examples.py, their one source."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import glob
+import importlib.util
 import os
+import re
+import shutil
 
 import pytest
 import yaml
@@ -16,7 +20,8 @@ import yaml
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.modules import routing_table
 
-from ..method_examples import METHOD_SETTINGS
+from ..method_examples import EXAMPLE_KEYS, EXAMPLES, METHOD_SETTINGS
+from .plugins.module_utils import test_routing_document
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 METHODS = list(routing.METHODS)
@@ -72,3 +77,168 @@ def test_every_lab_method_file_names_a_method_and_its_routing_kind():
         kind = settings.get("teamware_routing") or method.routing_kinds[0]
         assert kind in method.routing_kinds, path
         assert os.path.basename(path)[len("method_"):-len(".yml")] in (method.name, method.name + "_" + kind), path
+
+
+def _method_keys(settings):
+    """The method's own keys of a settings dict (EXAMPLE_KEYS), nulls dropped and the routing kind filled in where the
+    method allows one only (as routing.Settings.from_vars does), so that copies compare whatever they spell out."""
+    keys = dict((k, settings[k]) for k in EXAMPLE_KEYS if settings.get(k) is not None)
+    method = routing.METHODS[keys["teamware_integration_method"]]
+    if "teamware_routing" not in keys and len(method.routing_kinds) == 1:
+        keys["teamware_routing"] = method.routing_kinds[0]
+    return keys
+
+
+NORMALISED_EXAMPLES = [_method_keys(example) for example in EXAMPLES.values()]
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_every_example_is_valid_and_names_its_method(name):
+    example = EXAMPLES[name]
+    assert name.startswith(example["teamware_integration_method"])
+    variables = dict(example, qmail_local_domains=["company.com"], teamware_server="tw.server.company.com",
+                     teamware_smtp_port=2025)
+    table = routing.compute(variables, routing.Account("twu", 503, 503, "/home/twu"),
+                            routing.Account("alias", 999, 995, "/var/qmail/alias"), ["alias", "twu"])
+    assert table["method"] == example["teamware_integration_method"]
+
+
+def test_every_method_has_an_example():
+    assert sorted(set(e["teamware_integration_method"] for e in EXAMPLES.values())) == sorted(METHODS)
+    assert sorted(METHOD_SETTINGS) == sorted(METHODS)
+
+
+def lab_method_files():
+    for path in sorted(glob.glob(os.path.join(REPO, "inventory", "lab", "group_vars", "method_*.yml"))):
+        with open(path) as handle:
+            yield path, yaml.safe_load(handle)
+
+
+def test_the_lab_method_files_are_examples():
+    found = list(lab_method_files())
+    assert found
+    for path, settings in found:
+        assert _method_keys(settings) in NORMALISED_EXAMPLES, path
+        # Every method_* file sets the same keys (null where unused): the switch scenario loads one over another.
+        assert set(EXAMPLE_KEYS) <= set(settings), path
+
+
+def _page_settings():
+    """The settings blocks of the method pages (a YAML block that sets teamware_integration_method outside an
+    inventory's 'all:')."""
+    for path in sorted(glob.glob(os.path.join(REPO, "docs", "methods", "*.md"))):
+        with open(path) as handle:
+            text = handle.read()
+        for block in re.findall(r"```yaml\n(.*?)```", text, re.S):
+            data = yaml.safe_load(block)
+            if isinstance(data, dict) and "teamware_integration_method" in data:
+                yield path, data
+
+
+def test_the_method_pages_show_examples():
+    found = list(_page_settings())
+    assert set(os.path.basename(path)[:-3] for path, data in found) == set(METHODS)
+    for path, data in found:
+        assert os.path.basename(path) == "%s.md" % data["teamware_integration_method"], path
+        assert _method_keys(data) in NORMALISED_EXAMPLES, (path, data)
+
+
+def test_the_document_cases_are_examples():
+    for case in test_routing_document.CASES:
+        variables = case.values[0]
+        assert _method_keys(variables) in NORMALISED_EXAMPLES, case.id
+
+
+def lab_scenarios():
+    """(scenario, the lab method file names of its platforms' groups) of every molecule scenario."""
+    for path in sorted(glob.glob(os.path.join(REPO, "molecule", "*", "molecule.yml"))):
+        with open(path) as handle:
+            config = yaml.safe_load(handle)
+        groups = set()
+        for platform in config.get("platforms") or ():
+            groups.update(g for g in platform.get("groups") or () if g.startswith("method_"))
+        yield os.path.basename(os.path.dirname(path)), groups
+
+
+def test_every_scenario_group_has_its_lab_file_and_every_lab_file_a_scenario():
+    lab = set(os.path.basename(path)[:-len(".yml")] for path, _s in lab_method_files())
+    used = set()
+    for scenario, groups in lab_scenarios():
+        assert groups <= lab, (scenario, groups - lab)
+        used |= groups
+    assert used == lab, lab - used
+
+
+def test_every_method_but_none_has_a_scenario_of_its_own():
+    by_file = dict((os.path.basename(path)[:-len(".yml")], s["teamware_integration_method"]) for path, s in lab_method_files())
+    covered = set()
+    for scenario, groups in lab_scenarios():
+        methods = set(by_file[g] for g in groups)
+        if len(methods) == 1 and scenario.startswith(list(methods)[0]):
+            covered |= methods
+    assert covered == set(METHODS) - {"none"}
+
+
+def _table_rows(path, first_column=r"\[`([a-z_]+)`\]\([a-z_/]*\.md\)"):
+    with open(os.path.join(REPO, path)) as handle:
+        return re.findall(r"^\| %s \| ([0-9.]+) \| ([^|]+) \|" % first_column, handle.read(), re.M)
+
+
+def _routing_words(method):
+    return " or ".join(method.routing_kinds) if method.routing_kinds else "—"
+
+
+@pytest.mark.parametrize("path", ["docs/methods/README.md", "docs/choosing-a-method.md"])
+def test_the_method_tables_of_the_docs_list_exactly_the_methods(path):
+    rows = _table_rows(path)
+    expected = [(m.name, m.section, _routing_words(m)) for m in routing.METHODS.values()]
+    found = [(name, section, kind.strip()) for name, section, kind in rows]
+    if path.endswith("choosing-a-method.md"):
+        expected = [row for row in expected if row[0] != "none"]
+        found = [row for row in found if row[0] != "none"]
+    assert sorted(found) == sorted(expected)
+
+
+def test_the_docs_name_every_method_in_their_lists():
+    with open(os.path.join(REPO, "docs", "inventory.md")) as handle:
+        line = [text for text in handle if text.startswith("| `teamware_integration_method` |")][0]
+    assert re.findall(r"`([a-z_]+)`", line.split("|")[3]) == METHODS
+    with open(os.path.join(REPO, "README.md")) as handle:
+        text = " ".join(handle.read().split())
+    for method in routing.METHODS.values():
+        if method.name != "none":
+            assert "`%s` (%s)" % (method.name, method.section) in text
+
+
+def _generator():
+    path = os.path.join(REPO, "scripts", "docs", "gen_method_lists.py")
+    spec = importlib.util.spec_from_file_location("gen_method_lists", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_generated_method_lists_are_up_to_date():
+    gen = _generator()
+    assert gen.read_methods(REPO) == [(m.name, m.section) for m in routing.METHODS.values()]
+    stale = sorted(rel for rel, (current, new) in gen.rendered(REPO).items() if current != new)
+    assert stale == [], "run scripts/docs/gen_method_lists.py (and scripts/docs/gen_role_reference.py)"
+
+
+def test_the_generator_writes_a_new_method_into_every_list(tmp_path):
+    gen = _generator()
+    for rel in list(gen.targets(REPO)) + [gen.METHODS_PY]:
+        os.makedirs(str(tmp_path / os.path.dirname(rel)), exist_ok=True)
+        shutil.copy(os.path.join(REPO, rel), str(tmp_path / rel))
+    with open(str(tmp_path / gen.METHODS_PY)) as handle:
+        text = handle.read()
+    last = '    Method("smtp_forward",'
+    assert last in text
+    text = text.replace(last, '    Method("smtp_virtualdomains", "x.1", "SMTP through virtualdomains", "smtp", '
+                              '"virtualdomains", ("domain",)),\n' + last)
+    with open(str(tmp_path / gen.METHODS_PY), "w") as handle:
+        handle.write(text)
+    rendered = gen.rendered(str(tmp_path))
+    assert sorted(rendered) == sorted(gen.targets(REPO))
+    for rel, (current, new) in rendered.items():
+        assert "smtp_virtualdomains" not in current and "smtp_virtualdomains" in new, rel
