@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A no-op re-run of site.yml on a configured host, side by side with a one-task play on the same host.
 
-Run: make bench-site  (or: .venv-py311/bin/python benchmarks/bench_site_noop.py [--rounds 5] [--method smtp_smtproutes]
-[--front-end tcpserver|inetd] [--lab])
+Run: .venv-py311/bin/python benchmarks/bench_site_noop.py [--rounds 5] [--method smtp_smtproutes]
+[--front-end tcpserver|inetd] [--lab]
 
 Without --lab the host is the temporary tree the localhost tests use (no container, no qmail), over the local
 connection.  With --lab it is a container of the lab's qmail image (localhost/teamware-qmail-lab:bookworm-qmail,
@@ -112,6 +112,7 @@ def main():
     parser.add_argument("--lab", action="store_true",
                         help="a lab qmail container over the lab's podman connection, instead of the localhost tree")
     args = parser.parse_args()
+    lab.exit_on_sigterm()
     if args.method not in (lab.LAB_METHODS if args.lab else METHODS):
         parser.error("--method %s is not a method of the %s mode" % (args.method, "lab" if args.lab else "localhost"))
     site_times, one_times = lab_rounds(args) if args.lab else localhost_rounds(args)

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -21,7 +22,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-QMAIL_IMAGE = os.environ.get("LAB_QMAIL_IMAGE", "localhost/teamware-qmail-lab:bookworm-qmail")
+BASE_IMAGE = os.environ.get("LAB_IMAGE", "localhost/teamware-qmail-lab:bookworm")
+QMAIL_IMAGE = os.environ.get("LAB_QMAIL_IMAGE", BASE_IMAGE + "-qmail")
 CONNECTION_PLUGINS = os.path.join(REPO, "molecule", "resources", "plugins", "connection")
 PREPARE = os.path.join(REPO, "molecule", "resources", "prepare.yml")
 SITE = os.path.join(REPO, "site.yml")
@@ -46,6 +48,13 @@ def log(message):
     sys.stderr.flush()
 
 
+def exit_on_sigterm():
+    """A TERM (a timeout, kill PID) unwinds like Ctrl-C, so that the containers are removed (the ``finally``)."""
+    def _exit(_signum, _frame):
+        raise SystemExit("terminated")
+    signal.signal(signal.SIGTERM, _exit)
+
+
 def podman(*argv, check=True):
     done = subprocess.run(["podman"] + list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, check=False)
@@ -63,9 +72,10 @@ def collections_path():
 
 
 class LabHosts:
-    """count qmail hosts (name PREFIX-qmail-I, address NET.(10+I)) on the podman network PREFIX-net, NET.0/24."""
+    """count qmail hosts (name PREFIX-qmail-I, address NET.(10+I)) on the podman network PREFIX-net, NET.0/24;
+    with client, also the relay client PREFIX-client at NET.30 (the lab's base image, in lab_clients)."""
 
-    def __init__(self, prefix, net, count, method, workdir, front_end="tcpserver"):
+    def __init__(self, prefix, net, count, method, workdir, front_end="tcpserver", client=False):
         if count > 200:
             raise SystemExit("at most 200 hosts in one /24")
         self.prefix = prefix
@@ -75,20 +85,26 @@ class LabHosts:
         self.front_end = front_end
         self.workdir = workdir
         self.names = ["%s-qmail-%d" % (prefix, i) for i in range(1, count + 1)]
+        self.client = "%s-client" % prefix if client else None
         self.inventory = os.path.join(workdir, "%s-hosts.json" % prefix)
 
     # ---- containers
     def __enter__(self):
-        if podman("image", "exists", QMAIL_IMAGE, check=False).returncode != 0:
-            raise SystemExit("!!! IMAGE MISSING: %s. Build it with lab/build-image.sh (needs TEAMWARE_QMAIL_ARCHIVE, an "
-                             "installed qmail from outside the repository) !!!" % QMAIL_IMAGE)
+        for image in (QMAIL_IMAGE, BASE_IMAGE) if self.client else (QMAIL_IMAGE,):
+            if podman("image", "exists", image, check=False).returncode != 0:
+                raise SystemExit("!!! IMAGE MISSING: %s. Build it with lab/build-image.sh (the qmail image needs "
+                                 "TEAMWARE_QMAIL_ARCHIVE, an installed qmail from outside the repository) !!!" % image)
         self.destroy()
         podman("network", "create", "--subnet", "%s.0/24" % self.net, self.network)
         for index, name in enumerate(self.names, start=1):
             podman("run", "--detach", "--label", "teamware-bench=%s" % self.network, "--name", name,
                    "--hostname", "mail.company.com", "--network", self.network, "--ip", "%s.%d" % (self.net, 9 + index),
                    "--init", QMAIL_IMAGE, "/usr/bin/svscan", "/service")
-        for name in self.names:
+        if self.client:
+            podman("run", "--detach", "--label", "teamware-bench=%s" % self.network, "--name", self.client,
+                   "--hostname", "client.company.com", "--network", self.network, "--ip", "%s.30" % self.net,
+                   "--init", BASE_IMAGE, "/usr/bin/svscan", "/service")
+        for name in self.names + ([self.client] if self.client else []):
             for _attempt in range(30):
                 if podman("exec", name, "pgrep", "-x", "svscan", check=False).returncode == 0:
                     break
@@ -110,10 +126,17 @@ class LabHosts:
         if podman("network", "exists", self.network, check=False).returncode == 0:
             podman("network", "rm", "--force", self.network, check=False)
 
+    def switch(self, method):
+        """The next runs configure the hosts for another method (every method_*.yml sets the same keys)."""
+        self.method = method
+        self.write_inventory()
+
     def write_inventory(self):
         hosts = dict((name, None) for name in self.names)
         groups = ["qmail_hosts", "teamware_servers", "method_%s" % self.method, "lab_teamware_same_host"]
         children = dict((group, {"hosts": hosts}) for group in groups)
+        if self.client:
+            children["lab_clients"] = {"hosts": {self.client: None}}
         inventory = {"all": {"children": {"lab": {
             "vars": {"ansible_connection": "lab_podman", "lab_net": self.net, "qmail_smtp_front_end": self.front_end},
             "children": children}}}}
