@@ -23,7 +23,7 @@ description:
   - qmail-start reads the default delivery only at start. RV(restart_needed) tells whether qmail-send must be restarted
     (its run script existed and changed); the module never restarts it (M(teamware.qmail.qmail_service) does).
   - A restart leaves no trace on the host, so the module records it in C(teamware-qmail.json) in the service directory
-    before it changes the run script, and reports it on every call until O(completed_actions) says it ran: a run
+    before it changes the run script, and reports it on every call until O(completed_actions) says it ran, so that a run
     killed in between is finished by the next one.
   - A name in the scan directory that is not a symbolic link belongs to somebody else; the module fails and changes
     nothing.
