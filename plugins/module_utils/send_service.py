@@ -49,8 +49,8 @@ class SendService:
         name = problems.check("qmail_send_service_name", relay.service_directory_name, service_name)
         delivery = problems.check("qmail_default_delivery", _default_delivery, default_delivery)
         user = problems.check("log_user", validators.user_name, log_user)
-        if qmail and scan and name and os.path.join(scan, name) in (os.path.join(qmail, "supervise"),
-                                                                     os.path.join(qmail, "supervise", name)):
+        inside = (os.path.join(qmail, "supervise"), os.path.join(qmail, "supervise", name)) if qmail and name else ()
+        if scan and inside and os.path.join(scan, name) in inside:
             problems.add("qmail_service_dir", "qmail-send's service is built in %s/supervise and linked into the scan "
                                               "directory %s: they must differ" % (qmail, scan))
         problems.raise_if_any()
