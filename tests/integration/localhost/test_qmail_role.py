@@ -103,3 +103,29 @@ def test_switch_removes_the_old_method_after_qmail_was_told(tmp_path, host):
     assert host.actions() == ["qmailctl hup"]
     again = run_playbook(PLAYBOOK, tmp_path, variables(host, "smtp_smtproutes"))
     assert again.changed() == 0, again.output
+
+
+def test_send_service_is_one_call_and_restarts_only_for_a_new_run_script(tmp_path, host):
+    service = os.path.join(host.root, "service")
+    send = dict(qmail_send_service_manage=True, qmail_service_dir=service)
+    first = run_playbook(PLAYBOOK, tmp_path, variables(host, "smtp_smtproutes", **send))
+    assert first.returncode == 0, first.output
+    real = os.path.join(host.qmail, "supervise", "qmail-send")
+    assert os.readlink(os.path.join(service, "qmail-send")) == real
+    with open(os.path.join(real, "run")) as handle:
+        assert handle.read().endswith(" qmail-start ./Maildir/\n")
+    assert os.path.isdir(os.path.join(real, "log", "main"))
+    assert "Restart qmail-send for its new run script" not in first.output  # supervise starts a new service itself
+    host.clear_actions()
+    again = run_playbook(PLAYBOOK, tmp_path, variables(host, "smtp_smtproutes", **send))
+    assert again.changed() == 0, again.output
+    assert "Build qmail-send's daemontools service" in again.output
+    assert "Restart qmail-send" not in again.output
+    moved = run_playbook(PLAYBOOK, tmp_path, variables(host, "smtp_smtproutes", qmail_default_delivery="./Mailbox", **send))
+    assert moved.returncode == 0, moved.output
+    assert "TASK [teamware.qmail.qmail : Restart qmail-send for its new run script]" in moved.output
+    # the run script (with the restart recorded first), the restart, and the record of it cleared
+    assert moved.changed() == 3, moved.output
+    assert not os.path.exists(os.path.join(real, "teamware-qmail.json"))
+    assert run_playbook(PLAYBOOK, tmp_path, variables(host, "smtp_smtproutes", qmail_default_delivery="./Mailbox",
+                                                      **send)).changed() == 0

@@ -1,0 +1,158 @@
+#!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Mail throughput of each integration method on the lab, with real qmail: messages per second into Teamware Office.
+
+Run: .venv-py311/bin/python benchmarks/bench_throughput.py [--messages 500] [--methods smtp_smtproutes,...] [--json FILE]
+
+One qmail host of the lab's qmail image (thru-qmail-1, with Teamware Office, the simulator, on the same host) and
+the relay client (thru-client), on the podman network thru-net, 10.213.30.0/24; removed at the end in any case.
+For each method (the lab's settings, inventory/lab/group_vars/method_NAME.yml; the host is switched from method to
+method by site.yml, as the method_switch scenario does):
+
+1. site.yml configures the method; the simulator's spool is emptied;
+2. qmail-send is stopped (svc -d), and the client hands the messages to qmail-smtpd in one SMTP session (one
+   message per transaction, to Teamware users of the method's address form), so that they wait in the queue;
+3. qmail-send is started, and the time from its start to the last message stored by Teamware Office (the
+   simulator's received_at_epoch) is taken inside the container.
+
+Every method is measured in the same run; its msgs/s is reported with its ratio to smtp_smtproutes (qmail-remote
+straight to the connector).  Goal (the issue's): every method at least 0.7 times smtp_smtproutes, with the
+no-loss wrapper and preline included.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import lab  # noqa: E402  pylint: disable=wrong-import-position
+
+# One lab variant of each of the seven methods (the lab also has the other routing kind of smtp_alias and
+# torecvm_alias: --methods all).
+SEVEN = ["smtp_smtproutes", "smtp_alias_user", "smtp_users", "smtp_forward",
+         "torecvm_alias_domain", "torecvm_users", "torecvm_virtualdomains"]
+BASE = "smtp_smtproutes"
+GOAL = 0.7
+USERS = 20
+
+# Run by python3 in the client container: one SMTP session, one transaction per message.
+SENDER = r"""
+import smtplib, sys
+server, count, pattern = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+session = smtplib.SMTP(server, 25, timeout=120)
+session.ehlo("client.company.com")
+for number in range(count):
+    rcpt = pattern.replace("{user}", "user%02d" % (number % USERS))
+    body = "From: bench@example.org\nTo: %s\nSubject: throughput %d\n\nmessage %d of %d\n" % (rcpt, number, number, count)
+    session.sendmail("bench@example.org", [rcpt], body)
+session.quit()
+""".replace("USERS", str(USERS))
+
+# Run by python3 in the qmail container: start qmail-send, wait for the spool, report start and last arrival.
+TIMER = r"""
+import json, os, subprocess, sys, time
+spool, count, timeout = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+def stored():
+    return [name for name in os.listdir(spool) if name.endswith(".json") and not name.startswith(".")]
+start = time.time()
+subprocess.check_call(["svc", "-u", "/service/qmail-send"])
+while len(stored()) < count and time.time() < start + timeout:
+    time.sleep(0.1)
+names = stored()
+last = 0.0
+for name in names:
+    with open(os.path.join(spool, name)) as handle:
+        last = max(last, json.load(handle)["received_at_epoch"])
+print(json.dumps({"start": start, "last": last, "count": len(names)}))
+"""
+
+
+def rcpt_pattern(method):
+    path = os.path.join(lab.REPO, "inventory", "lab", "group_vars", "method_%s.yml" % method)
+    with open(path) as handle:
+        return yaml.safe_load(handle)["lab_teamware_rcpt"]
+
+
+def wait_down(hosts, qmail):
+    for _attempt in range(100):
+        if ": down " in hosts.exec(qmail, ["svstat", "/service/qmail-send"]):
+            return
+        hosts.exec(qmail, ["sleep", "0.2"])
+    raise SystemExit("qmail-send did not stop")
+
+
+def measure(hosts, method, messages, timeout):
+    qmail = hosts.names[0]
+    hosts.switch(method)
+    lab.log("%s: configure" % method)
+    _seconds, output, found, _memory = hosts.play(lab.SITE, forks=1)
+    if any(entry["failed"] for entry in found.values()):
+        raise SystemExit("site.yml failed for %s:\n%s" % (method, output[-3000:]))
+    hosts.exec(qmail, ["teamware-office-simulator", "clear", "--root", "/to"])
+    hosts.exec(qmail, ["svc", "-d", "/service/qmail-send"])
+    wait_down(hosts, qmail)
+    lab.log("%s: queue %d messages from the client" % (method, messages))
+    hosts.exec(hosts.client, ["python3", "-c", SENDER, "%s.10" % hosts.net, str(messages), rcpt_pattern(method)])
+    lab.log("%s: start qmail-send" % method)
+    result = json.loads(hosts.exec(qmail, ["python3", "-c", TIMER, "/to/smtp", str(messages), str(timeout)]))
+    if result["count"] != messages:
+        raise SystemExit("%s: %d of %d messages reached Teamware Office within %d s" % (method, result["count"], messages, timeout))
+    seconds = result["last"] - result["start"]
+    lab.log("%s: %d messages in %.1f s" % (method, messages, seconds))
+    return {"method": method, "messages": messages, "seconds": seconds, "per_second": messages / seconds}
+
+
+def report(results):
+    base = [row for row in results if row["method"] == BASE]
+    print("| method | messages | seconds | msgs/s | ratio to %s |" % BASE)
+    print("|---|---:|---:|---:|---:|")
+    ok = True
+    for row in results:
+        ratio = row["per_second"] / base[0]["per_second"] if base else float("nan")
+        row["ratio"] = ratio
+        ok = ok and (not base or ratio >= GOAL)
+        print("| %s | %d | %.1f | %.1f | %.2f |" % (row["method"], row["messages"], row["seconds"], row["per_second"], ratio))
+    if base:
+        print("\ngoal: every method >= %.2f times %s: %s" % (GOAL, BASE, "met" if ok else "MISSED"))
+    else:
+        print("\n(no ratios: %s was not measured)" % BASE)
+    return ok
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=500)
+    parser.add_argument("--methods", default=",".join(SEVEN),
+                        help="lab methods, comma-separated, or 'all' (default: one variant of each of the seven)")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds to wait for the last message of a method")
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    methods = lab.LAB_METHODS if args.methods == "all" else args.methods.split(",")
+    unknown = [method for method in methods if method not in lab.LAB_METHODS]
+    if unknown or args.messages < 1:
+        parser.error("unknown method(s) %s; the lab has %s" % (", ".join(unknown), ", ".join(lab.LAB_METHODS)))
+    lab.exit_on_sigterm()
+    results = []
+    with tempfile.TemporaryDirectory() as workdir:
+        with lab.LabHosts("thru", "10.213.30", 1, methods[0], workdir, client=True) as hosts:
+            lab.log("prepare")
+            hosts.prepare()
+            for method in methods:
+                results.append(measure(hosts, method, args.messages, args.timeout))
+    ok = report(results)
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=1)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
