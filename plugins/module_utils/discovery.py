@@ -284,12 +284,7 @@ def front_end(host, result):
     rules = p.tcp_rules(text)
     if cdb is not None and not (text or "").strip():
         rules = p.tcp_rules_from_cdb(cdb)
-        result.unsafe_line(path, None, "%s is %s but %s.cdb exists: the rules file was destroyed, as the document's "
-                           "'tcprules %s.cdb %s < %s' does (the rules file is tcprules' temporary file, truncated and "
-                           "renamed over the cdb); the relay clients were read back from the cdb"
-                           % (path, "missing" if text is None else "empty", path, path, path, path),
-                           "the ucspi_tcp role writes %s again and compiles it with 'tcprules %s.cdb %s.tmp < %s'"
-                           % (path, path, path, path))
+        _destroyed_rules_file(path, text, rules, result)
     inetd = p.inetd_smtp_lines(data.get("inetd_conf"))
     tcpserver = bool(rules) or cdb is not None
     clients = []
@@ -307,6 +302,23 @@ def front_end(host, result):
                         "qmail-smtpd were found" % path)
     if tcpserver or inetd:
         result.variables["qmail_relay_clients"] = clients
+
+
+def _destroyed_rules_file(path, text, rules, result):
+    """The tcpserver rules file is missing or empty beside its cdb: the document's tcprules line destroyed it."""
+    problem = ("%s is %s but %s.cdb exists: the rules file was destroyed, as the document's 'tcprules %s.cdb %s < %s' "
+               "does (the rules file is tcprules' temporary file, truncated and renamed over the cdb)"
+               % (path, "missing" if text is None else "empty", path, path, path, path))
+    if rules:
+        problem += "; the relay clients were read back from the cdb"
+    else:
+        # tcprules truncates its temporary file before it reads its input, so the document's line compiles nothing.
+        problem += "; the cdb holds no rule either (tcprules truncated the file before it read it): no client may relay"
+        result.undecide("qmail_relay_clients", "%s.cdb holds no rule (the document's tcprules line compiled an empty "
+                        "file): today no client may relay, not even the host itself, which site.yml refuses; say which "
+                        "clients may relay (127. and the Teamware Office server)" % path)
+    result.unsafe_line(path, None, problem, "the ucspi_tcp role writes %s again and compiles it with "
+                       "'tcprules %s.cdb %s.tmp < %s'" % (path, path, path, path))
 
 
 def _client(pattern, path, line, result):

@@ -303,6 +303,23 @@ def test_destroyed_tcprules_file_is_recovered_from_the_cdb():
     assert any(f["note"].startswith("LOST") for f in found["foreign"] if f["variable"] is None)
 
 
+def test_an_empty_cdb_from_the_documents_tcprules_line_leaves_the_relay_clients_undecided():
+    """Real tcprules truncates its temporary file (the document names the rules file itself) before it reads its
+    input: 'tcprules /etc/tcp.smtp.cdb /etc/tcp.smtp < /etc/tcp.smtp' leaves an empty cdb and no rules file."""
+    cdblib = pytest.importorskip("cdblib")
+    import io
+    out = io.BytesIO()
+    with cdblib.Writer(out):
+        pass
+    found = discovery.discover(host(tcp_rules=None, tcp_rules_cdb=out.getvalue()))
+    assert "qmail_relay_clients" in undecided_items(found)
+    reason = [u["reason"] for u in found["undecided"] if u["item"] == "qmail_relay_clients"][0]
+    assert "holds no rule" in reason and "127." in reason
+    problem = [u["problem"] for u in found["unsafe"] if "destroyed" in u["problem"]][0]
+    assert "no client may relay" in problem and "read back" not in problem
+    assert found["variables"]["qmail_smtp_front_end"] == "tcpserver"
+
+
 def test_inetd_and_hosts_allow_with_the_documents_dotless_prefix():
     found = discovery.discover(host(
         tcp_rules=None, inetd_conf="smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd\n",
