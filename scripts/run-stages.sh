@@ -9,6 +9,20 @@ set -uo pipefail
 cd "$REPO_ROOT" || exit 1
 
 names=(); results=(); secs=()
+# budget (seconds) per stage, from .ci/stage-budget ("stage seconds" lines, # comments)
+declare -A budget=()
+if [ -f .ci/stage-budget ]; then
+    while read -r stage_name stage_secs; do
+        case "$stage_name" in ''|'#'*) continue ;; esac
+        budget[$stage_name]=$stage_secs
+    done < .ci/stage-budget
+fi
+over_budget() {  # over_budget STAGE SECONDS: prints the budget column
+    local b="${budget[$1]:-}"
+    if [ -z "$b" ]; then printf 'no budget'
+    elif [ "$2" -gt "$b" ]; then printf 'budget %ss OVER' "$b"
+    else printf 'budget %ss' "$b"; fi
+}
 failed=0
 total_start=$SECONDS
 for stage in "$@"; do
@@ -28,9 +42,11 @@ done
 
 printf '\n===== make test summary =====\n'
 for i in "${!names[@]}"; do
-    printf '  %-12s %6ss  %s\n' "${names[$i]}" "${secs[$i]}" "${results[$i]}"
+    printf '  %-14s %6ss  %-20s %s\n' "${names[$i]}" "${secs[$i]}" "$(over_budget "${names[$i]}" "${secs[$i]}")" "${results[$i]}"
 done
-printf '  %-12s %6ss\n' total "$((SECONDS - total_start))"
+total_budget=0
+for stage in "$@"; do total_budget=$((total_budget + ${budget[$stage]:-0})); done
+printf '  %-14s %6ss  budget %ss (these stages)\n' total "$((SECONDS - total_start))" "$total_budget"
 if [ "$failed" -ne 0 ]; then
     printf 'make test: %d of %d stages FAILED\n' "$failed" "${#names[@]}"
     exit 1
