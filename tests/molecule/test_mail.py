@@ -13,7 +13,7 @@ from lab import wait_until
 
 
 def applies(scenario):
-    return not scenario.probe
+    return not scenario.probe and not scenario.rollout
 
 
 def test_mail_for_a_teamware_user_reaches_teamware_office(scenario, lab):
