@@ -20,7 +20,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.teamware.qmail.plugins.filter.relay_clients import relay_clients
-from ansible_collections.teamware.qmail.plugins.module_utils import route_expect
+from ansible_collections.teamware.qmail.plugins.module_utils import rollout, route_expect
 
 # The prefixes of the collection's variables: an inventory variable with one of them that nothing knows is a mistake.
 PREFIXES = ("qmail_", "teamware_", "ucspi_tcp_", "inetd_", "mime_connector_")
@@ -36,7 +36,7 @@ COLLECTION_SET = frozenset((
     "inetd_hosts_allow_marker", "inetd_hup", "inetd_other_port", "inetd_own_port", "inetd_relay", "inetd_smtp_banner",
     "mime_connector_options", "mime_connector_paths", "mime_connector_problems",
     "mime_connector_settings", "mime_connector_state",
-    "qmail_routing", "qmail_routing_again", "qmail_routing_result", "qmail_send_service", "qmail_site",
+    "qmail_rollout", "qmail_routing", "qmail_routing_again", "qmail_routing_result", "qmail_send_service", "qmail_site",
     "qmail_site_front_end", "qmail_site_front_end_files",
     "qmail_site_inetd", "qmail_site_other_front_end", "qmail_site_other_front_end_active", "qmail_site_tcpserver",
     "ucspi_tcp_link", "ucspi_tcp_other_port", "ucspi_tcp_own_port", "ucspi_tcp_real_dir", "ucspi_tcp_relay",
@@ -118,7 +118,8 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
     """host: the host's hostvars; teamware_hosts: the hostvars of the Teamware Office servers (a list).
 
     Every host: the inventory's variables with the collection's prefixes must be known (unknown_variables), and
-    mime_connector_qmail_host, when set, must be a host of inventory_hosts (when given).
+    mime_connector_qmail_host, when set, must be a host of inventory_hosts (when given); teamware_rollout_batch, when
+    set, a positive number or a percentage (the hosts' agreement is rollout_plan's check).
     A qmail host (qmail_host true): returns front_end, relay_clients and expected_routes (the defaults from the site
     spec); otherwise an empty dict.  Fails naming every wrong variable.
     """
@@ -130,6 +131,10 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
         if not isinstance(name, str) or name not in inventory_hosts:
             problems.append("mime_connector_qmail_host: %r is not a host of the inventory; name the qmail host whose "
                             "variables describe the integration (default the first host of qmail_hosts)" % (name,))
+    try:
+        rollout.parse_batch(host.get(rollout.VARIABLE))
+    except rollout.RolloutError as exc:
+        problems.append(str(exc))
     if not qmail_host:
         if problems:
             raise AnsibleFilterError("Invalid inventory, nothing changed: %s" % "; ".join(problems))

@@ -124,6 +124,11 @@ class Scenario:
         return bool(self.vars.get("lab_probe"))
 
     @property
+    def rollout(self):
+        """True in the rollout scenario: site.yml ran in batches and stopped at a failing host (test_rollout.py)."""
+        return bool(self.vars.get("teamware_rollout_batch"))
+
+    @property
     def method(self):
         return self.vars["teamware_integration_method"]
 

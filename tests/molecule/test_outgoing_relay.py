@@ -8,7 +8,7 @@ __metaclass__ = type
 
 
 def applies(scenario):
-    return not scenario.probe and scenario.vars.get("teamware_outgoing_relay") == "qmail" and not scenario.same_host
+    return not scenario.probe and not scenario.rollout and scenario.vars.get("teamware_outgoing_relay") == "qmail" and not scenario.same_host
 
 
 def test_teamware_office_may_relay_through_qmail(scenario, lab):
