@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
+
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
@@ -50,7 +52,7 @@ def _service_directory(problems, host, qmail_dir):
 
 
 def _tcpserver(problems, host, qmail_dir):
-    get = lambda name: _value(host, name, TCPSERVER_DEFAULTS)  # noqa: E731
+    get = functools.partial(_value, host, defaults=TCPSERVER_DEFAULTS)
     _collect(problems, relay.rules_paths, "ucspi_tcp_", get("ucspi_tcp_rules_file"), get("ucspi_tcp_rules_cdb"))
     _collect(problems, relay.TcpserverSettings.from_vars, prefix="ucspi_tcp_", rules_cdb=get("ucspi_tcp_rules_cdb"),
              bind_address=get("ucspi_tcp_bind_address"), port=get("ucspi_tcp_port"), qmail_dir=qmail_dir,
@@ -60,7 +62,7 @@ def _tcpserver(problems, host, qmail_dir):
 
 
 def _inetd(problems, host, qmail_dir):
-    get = lambda name: _value(host, name, INETD_DEFAULTS)  # noqa: E731
+    get = functools.partial(_value, host, defaults=INETD_DEFAULTS)
     _collect(problems, relay.InetdSettings.from_vars, prefix="inetd_", qmail_dir=qmail_dir, tcpd=get("inetd_tcpd"),
              user=get("inetd_user"), bind_address=get("inetd_bind_address") or "", port=get("inetd_port"))
 
