@@ -20,6 +20,7 @@ import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.teamware.qmail.plugins.filter.relay_clients import relay_clients
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_settings
 from ansible_collections.teamware.qmail.plugins.module_utils import rollout, route_expect
 
 # The prefixes of the collection's variables: an inventory variable with one of them that nothing knows is a mistake.
@@ -120,8 +121,9 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
     Every host: the inventory's variables with the collection's prefixes must be known (unknown_variables), and
     mime_connector_qmail_host, when set, must be a host of inventory_hosts (when given); teamware_rollout_batch, when
     set, a positive number or a percentage (the hosts' agreement is rollout_plan's check).
-    A qmail host (qmail_host true): returns front_end, relay_clients and expected_routes (the defaults from the site
-    spec); otherwise an empty dict.  Fails naming every wrong variable.
+    A qmail host (qmail_host true): the front-end roles' values as relay_rules checks them (front_end_settings); returns
+    front_end, relay_clients and expected_routes (the defaults from the site spec); otherwise an empty dict.
+    Fails naming every wrong variable.
     """
     problems = unknown_variables(host)
     if problems and not problems[0].startswith(OWN_VARIABLES):
@@ -144,6 +146,9 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
     front_end = host.get("qmail_smtp_front_end", site_default("qmail_smtp_front_end"))
     if front_end not in front_ends:
         problems.append("qmail_smtp_front_end: %r is not one of %s" % (front_end, ", ".join(front_ends)))
+    else:
+        # What relay_rules would refuse later, after qmail's routing changed: ucspi_tcp_* and inetd_* values.
+        problems.extend("%s: %s" % problem for problem in front_end_settings.front_end_problems(front_end, host))
     clients = []
     try:
         clients = relay_clients(host.get("qmail_relay_clients", site_default("qmail_relay_clients")), teamware_hosts,

@@ -522,7 +522,7 @@ ARGUMENT_SPEC = dict(
 
 
 def fail_validation(module, exc):
-    module.fail_json(msg="Invalid relay settings, nothing changed: %s" % exc.render(),
+    module.fail_json(msg="Invalid relay settings, the front end left as it was: %s" % exc.render(),
                      problems=[{"variable": var, "reason": reason} for var, reason in exc.problems])
 
 

@@ -19,6 +19,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 import time
 import uuid
 
@@ -256,6 +257,26 @@ class Lab:
 
     def deferrals(self):
         return len(re.findall(r"delivery \d+: deferral:", self.send_log()))
+
+    def route_info(self, addresses, **options):
+        """qmail_route_info's prediction on the qmail host (an ad-hoc call through the lab's connection plugin)."""
+        here = os.path.join(os.path.dirname(sys.executable), "ansible")
+        name = self.scenario.qmail
+        args = dict(options, addresses=list(addresses))
+        env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+                   ANSIBLE_CONNECTION_PLUGINS=os.path.join(PROJECT_DIR, "molecule", "resources", "plugins", "connection"),
+                   ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3", ANSIBLE_PIPELINING="1", ANSIBLE_NOCOLOR="1")
+        argv = [here if os.path.exists(here) else "ansible", "all", "-i", name + ",", "-c", "lab_podman",
+                "-m", "teamware.qmail.qmail_route_info", "-a", json.dumps(args)]
+        done = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                              timeout=300, check=False)
+        try:
+            result = json.loads(done.stdout)["plays"][0]["tasks"][0]["hosts"][name]
+        except (ValueError, KeyError, IndexError):
+            raise LabError("qmail_route_info on %s: exit %d\n%s\n%s" % (name, done.returncode, done.stdout, done.stderr))
+        if result.get("failed"):
+            raise LabError("qmail_route_info on %s failed: %s" % (name, result.get("msg")))
+        return result
 
     def read_file(self, name, path):
         result = self.run(name, "cat %s", path)

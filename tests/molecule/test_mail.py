@@ -158,3 +158,32 @@ def test_a_teamware_user_at_the_second_local_domain(scenario, lab):
     else:
         lab.wait_maildir("john", subject)
         assert not lab.teamware_has(subject)
+
+
+def test_mail_to_a_missing_maildir_waits_in_the_queue_as_predicted(scenario, lab):
+    """A local user without a Maildir (as qmail's INSTALL leaves ~alias): the route check predicts the deferral and
+    warns; real qmail defers it (qmail-local: Unable to chdir to maildir) and keeps it queued; once the Maildir is
+    made and qmail-send retries (ALRM), the message is delivered and the queue is empty again."""
+    user = "nomaildir"
+    lab.wait_queue_empty()
+    lab.check(scenario.qmail, "id -u %s >/dev/null 2>&1 || useradd --create-home --shell /bin/sh %s", user, user)
+    try:
+        lab.check(scenario.qmail, "test ! -e /home/%s/Maildir", user)
+        route, = lab.route_info(["%s@company.com" % user])["routes"]
+        assert [d["type"] for d in route["destinations"]] == ["defer"], route
+        assert route["destinations"][0]["reason"] == "Unable to chdir to maildir. (#4.2.1)"
+        assert any("the Maildir /home/%s/Maildir/ of user %s is missing" % (user, user) in w for w in route["warnings"]), route
+
+        subject = lab.send("%s@company.com" % user)
+        wait_until(lambda: "Unable_to_chdir_to_maildir" in lab.send_log().replace(" ", "_"), 60,
+                   "qmail-send to log qmail-local's deferral")
+        assert lab.queue()[0] >= 1, "the message must wait in qmail's queue"
+
+        lab.check(scenario.qmail, "%s/bin/maildirmake /home/%s/Maildir && chown -R %s: /home/%s/Maildir",
+                  "/var/qmail", user, user, user)
+        lab.check(scenario.qmail, "svc -a /service/qmail-send")
+        lab.wait_maildir(user, subject, timeout=60)
+        lab.wait_queue_empty()
+    finally:
+        lab.run(scenario.qmail, "test -d /home/%s/Maildir || { /var/qmail/bin/maildirmake /home/%s/Maildir && "
+                                "chown -R %s: /home/%s/Maildir; }; svc -a /service/qmail-send", user, user, user, user)

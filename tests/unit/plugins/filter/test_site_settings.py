@@ -66,3 +66,18 @@ def test_the_documentation_names_the_filter():
         documentation = yaml.safe_load(handle)
     assert documentation["DOCUMENTATION"]["name"] == "site_settings"
     assert set(plugin.FilterModule().filters()) == {"site_settings"}
+
+
+@pytest.mark.parametrize("host, variable", [
+    ({"ucspi_tcp_extra_options": ["-R; rm -rf /"]}, "ucspi_tcp_extra_options[0]: option '-R; rm -rf /'"),
+    ({"qmail_smtp_front_end": "inetd", "inetd_port": "sm tp"}, "inetd_port: port 'sm tp'"),
+])
+def test_the_front_end_values_are_checked_before_any_change(host, variable):
+    with pytest.raises(AnsibleFilterError) as caught:
+        plugin.site_settings(host)
+    assert caught.value.message.startswith("Invalid inventory, nothing changed: ")
+    assert variable in caught.value.message, caught.value.message
+
+
+def test_the_front_end_values_of_a_teamware_host_alone_are_not_looked_at():
+    assert plugin.site_settings({"ucspi_tcp_extra_options": ["; sh"]}, qmail_host=False) == {}

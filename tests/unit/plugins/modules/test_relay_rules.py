@@ -197,7 +197,7 @@ def test_errors_name_the_variable_and_change_nothing(capsys, etc, fake_tcprules,
     extra = dict((key, value.format(cdb=cdb) if isinstance(value, str) else value) for key, value in extra.items())
     result = run(capsys, rules_args(etc, tcprules, **extra))
     assert result["failed"] is True
-    assert result["msg"].startswith("Invalid relay settings, nothing changed: ")
+    assert result["msg"].startswith("Invalid relay settings, the front end left as it was: ")
     assert variable in [p["variable"] for p in result["problems"]], result["problems"]
     assert reason in result["msg"]
     assert listing(etc) == []

@@ -1,0 +1,89 @@
+# -*- coding: utf-8 -*-
+# Copyright: teamware.qmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The front-end roles' variables, checked on the controller as relay_rules would check them on the host.
+
+Pure Python, no Ansible imports.  site.yml's first play calls this through the site_settings filter, so that a wrong
+ucspi_tcp_* or inetd_* value stops the run before qmail's routing changes on any host; relay_rules makes the same
+checks again (it is also used without site.yml).  What only the host can tell (do the accounts exist, does the
+service directory hold something else) stays with relay_rules.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import functools
+
+from ansible_collections.teamware.qmail.plugins.module_utils import relay
+from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
+
+# The roles' defaults (roles/ucspi_tcp/defaults/main.yml, roles/inetd/defaults/main.yml) of what is checked here;
+# tests/unit/plugins/module_utils/test_front_end_settings.py holds them against the defaults files.
+TCPSERVER_DEFAULTS = {
+    "ucspi_tcp_rules_file": "/etc/tcp.smtp", "ucspi_tcp_rules_cdb": "/etc/tcp.smtp.cdb", "ucspi_tcp_bind_address": "0",
+    "ucspi_tcp_port": "smtp", "ucspi_tcp_service_dir": "/service", "ucspi_tcp_log_level": "verbose",
+    "ucspi_tcp_logger": "multilog", "ucspi_tcp_user": "qmaild", "ucspi_tcp_group": "nofiles",
+    "ucspi_tcp_log_user": "qmaill", "ucspi_tcp_extra_options": [], "ucspi_tcp_probe": "",
+}
+INETD_DEFAULTS = {
+    "inetd_tcpd": "/usr/sbin/tcpd", "inetd_user": "qmaild", "inetd_bind_address": "", "inetd_port": "smtp",
+}
+SERVICE_NAME = "qmail-smtpd"
+
+
+def _value(host, name, defaults):
+    value = host.get(name)
+    return defaults[name] if value is None else value
+
+
+def _collect(problems, check, *args, **kwargs):
+    try:
+        check(*args, **kwargs)
+    except ValidationError as exc:
+        problems.extend(exc.problems)
+
+
+def _service_directory(problems, host, qmail_dir):
+    supervise_dir = host.get("ucspi_tcp_supervise_dir")
+    _collect(problems, relay.ServiceDirectory.from_vars,
+             qmail_dir + "/supervise" if supervise_dir is None else supervise_dir,
+             _value(host, "ucspi_tcp_service_dir", TCPSERVER_DEFAULTS), SERVICE_NAME, "ucspi_tcp_")
+
+
+def _tcpserver(problems, host, qmail_dir):
+    get = functools.partial(_value, host, defaults=TCPSERVER_DEFAULTS)
+    _collect(problems, relay.rules_paths, "ucspi_tcp_", get("ucspi_tcp_rules_file"), get("ucspi_tcp_rules_cdb"))
+    _collect(problems, relay.TcpserverSettings.from_vars, prefix="ucspi_tcp_", rules_cdb=get("ucspi_tcp_rules_cdb"),
+             bind_address=get("ucspi_tcp_bind_address"), port=get("ucspi_tcp_port"), qmail_dir=qmail_dir,
+             log_level=get("ucspi_tcp_log_level"), logger=get("ucspi_tcp_logger"), log_user=get("ucspi_tcp_log_user"),
+             probe=get("ucspi_tcp_probe") or None, extra_options=get("ucspi_tcp_extra_options"),
+             user=get("ucspi_tcp_user"), group=get("ucspi_tcp_group"))
+
+
+def _inetd(problems, host, qmail_dir):
+    get = functools.partial(_value, host, defaults=INETD_DEFAULTS)
+    _collect(problems, relay.InetdSettings.from_vars, prefix="inetd_", qmail_dir=qmail_dir, tcpd=get("inetd_tcpd"),
+             user=get("inetd_user"), bind_address=get("inetd_bind_address") or "", port=get("inetd_port"))
+
+
+def front_end_problems(front_end, host):
+    """[(variable, reason)]: what relay_rules would refuse in the host's front-end variables under site.yml.
+
+    front_end: the chosen one, tcpserver or inetd; host: the host's variables (an unset or null one takes its role's
+    default).  The chosen front end is checked whole; the other one as far as disabling it reads its variables
+    (tcpserver: the service directory; inetd: everything its inetd.conf line is found by).  site.yml hands both roles
+    qmail_dir as their qmail directory.
+    """
+    problems = []
+    qmail_dir = host.get("qmail_dir") or "/var/qmail"
+    if front_end == "tcpserver":
+        _tcpserver(problems, host, qmail_dir)
+    _service_directory(problems, host, qmail_dir)
+    _inetd(problems, host, qmail_dir)
+    # qmail_dir itself is the routing's variable, checked (and named) there; rules_cdb is checked twice.
+    found = []
+    for variable, reason in problems:
+        if not variable.endswith("_qmail_dir") and (variable, reason) not in found:
+            found.append((variable, reason))
+    return found

@@ -1,0 +1,106 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""site.yml checks everything before the first write (issue 14, part 3): a configured host whose routing would change
+(smtp_smtproutes to another method) and one wrong setting that used to be caught only after qmail's routing had been
+rewritten and qmail-send told; the run stops in the first play and the host's files stay byte for byte as they were."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import shutil
+
+import pytest
+
+from .fake_host import FakeHost
+from .playbook_helpers import REPO, run_playbook, snapshot
+from .test_qmail_role import METHODS
+
+SITE = os.path.join(REPO, "site.yml")
+FIRST_PLAY = "PLAY [Check the inventory before anything changes]"
+QMAIL_PLAY = "PLAY [Configure the qmail hosts]"
+
+pytestmark = pytest.mark.skipif(not shutil.which("tcprules"), reason="needs tcprules (Debian package ucspi-tcp)")
+
+
+@pytest.fixture(scope="module")
+def configured(tmp_path_factory):
+    """A host that site.yml configured for smtp_smtproutes behind tcpserver, with no action left over. (Shared by the
+    tests: each one shows that its run left the host as it was.)"""
+    tmp = tmp_path_factory.mktemp("configured")
+    host = FakeHost(tmp / "host")
+    first = run_playbook(SITE, tmp, site_variables(host, "smtp_smtproutes"))
+    assert first.returncode == 0, first.output
+    host.clear_actions()
+    host.would_change = {}
+    return host
+
+
+def would_change(tmp_path, host, method, front_end):
+    """Without the wrong setting, site.yml would change the routing (check mode; asked once per method)."""
+    if (method, front_end) not in host.would_change:
+        result = run_playbook(SITE, tmp_path, site_variables(host, method, front_end), check=True, diff=True)
+        assert result.returncode == 0, result.output
+        host.would_change[method, front_end] = result.changed() > 0 and "control/" in result.output
+    return host.would_change[method, front_end]
+
+
+def site_variables(host, method, front_end="tcpserver", **extra):
+    return host.site_variables(front_end, teamware_integration_method=method, **dict(METHODS[method], **extra))
+
+
+def missing(host, name):
+    return os.path.join(host.root, "nowhere", name)
+
+
+# (the method switched to, the front end, the wrong setting, what the message must say)
+LATE_CHECKS = {
+    "a shell command in ucspi_tcp_extra_options": (
+        "smtp_alias", "tcpserver", lambda host: dict(ucspi_tcp_extra_options=["-R", "-c 40; touch /tmp/owned"]),
+        "ucspi_tcp_extra_options[1]: option '-c 40; touch /tmp/owned' must start with '-' and use only letters"),
+    "a malformed inetd_port (inetd chosen)": (
+        "smtp_alias", "inetd", lambda host: dict(inetd_port="smtp 25"),
+        "inetd_port: port 'smtp 25' is neither a number nor a service name"),
+    "a malformed inetd_port (tcpserver chosen, inetd's line looked for)": (
+        "smtp_alias", "tcpserver", lambda host: dict(inetd_port=99999),
+        "inetd_port: "),
+    "a malformed ucspi_tcp_service_dir": (
+        "smtp_alias", "tcpserver", lambda host: dict(ucspi_tcp_service_dir="service"),
+        "ucspi_tcp_service_dir: path 'service' must be absolute"),
+    "mime_connector_qmail_host not in the inventory": (
+        "smtp_alias", "tcpserver", lambda host: dict(mime_connector_qmail_host="mail2.company.com"),
+        "mime_connector_qmail_host: 'mail2.company.com' is not a host of the inventory"),
+    "a missing teamware_root": (
+        "torecvm_users", "tcpserver", lambda host: dict(teamware_root=missing(host, "to")),
+        "mime_connector_root (default teamware_root): {nowhere}/to is not a directory; is Teamware Office installed?"),
+    "a missing torecvm": (
+        "torecvm_users", "tcpserver", lambda host: dict(teamware_torecvm=missing(host, "torecvm")),
+        "mime_connector_torecvm_path (default teamware_torecvm): method torecvm_users pipes mail into torecvm, but "
+        "{nowhere}/torecvm is not an executable file"),
+    "a missing torecvm spool": (
+        "torecvm_alias", "tcpserver", lambda host: dict(teamware_root=host.root + "/to-without-spool"),
+        "mime_connector_root (default teamware_root): torecvm delivers into {root}/to-without-spool/smtp, which is not "
+        "a directory"),
+}
+
+
+@pytest.mark.parametrize("method, front_end, setting, message", LATE_CHECKS.values(), ids=list(LATE_CHECKS))
+def test_a_wrong_setting_stops_the_run_before_anything_changes(tmp_path, configured, method, front_end, setting,
+                                                              message):
+    host = configured
+    extra = setting(host)
+    if "to-without-spool" in str(extra.get("teamware_root")) and not os.path.isdir(extra["teamware_root"]):
+        os.makedirs(extra["teamware_root"])
+    variables = site_variables(host, method, front_end, **extra)
+    assert would_change(tmp_path, host, method, front_end)
+    before = snapshot(host.root)
+
+    result = run_playbook(SITE, tmp_path, variables)
+
+    assert result.returncode != 0, result.output
+    message = message.format(root=host.root, nowhere=missing(host, "")[:-1])
+    assert message in result.output, result.output
+    assert FIRST_PLAY in result.output and QMAIL_PLAY not in result.output, result.output
+    assert snapshot(host.root) == before
+    assert host.actions() == []
