@@ -41,8 +41,8 @@ class Result:
         return self.recap[host]["changed"]
 
 
-def run_playbook(playbook, tmp_path, variables, check=False, diff=False, extra_args=()):
-    """ansible-playbook with a localhost inventory whose host vars are ``variables``."""
+def run_playbook(playbook, tmp_path, variables, check=False, diff=False, extra_args=(), extra_env=None):
+    """ansible-playbook with a localhost inventory whose host vars are ``variables`` (``extra_env``: more settings)."""
     inventory = os.path.join(str(tmp_path), "inventory.json")
     hosts = dict((group, {"hosts": {"localhost": None}}) for group in ("qmail_hosts", "teamware_servers"))
     with open(inventory, "w") as handle:
@@ -53,7 +53,7 @@ def run_playbook(playbook, tmp_path, variables, check=False, diff=False, extra_a
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",
                ANSIBLE_LOCAL_TEMP=os.path.join(str(tmp_path), "ansible-local"),
                ANSIBLE_REMOTE_TEMP=os.path.join(str(tmp_path), "ansible-remote"),
-               ANSIBLE_HOST_KEY_CHECKING="0", ANSIBLE_DEPRECATION_WARNINGS="0")
+               ANSIBLE_HOST_KEY_CHECKING="0", ANSIBLE_DEPRECATION_WARNINGS="0", **(extra_env or {}))
     argv = [ansible_playbook(), "-i", inventory, playbook] + list(extra_args)
     if check:
         argv.append("--check")

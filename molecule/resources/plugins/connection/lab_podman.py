@@ -15,7 +15,9 @@ description:
     call, instead of the five or six podman calls per task (mkdir, cp, chmod, run, rm) that plugin needs
     without pipelining. Files are copied with C(podman exec -i ... cat). On the lab machine (podman 4.3,
     runc) a podman call takes 0.25 to 0.4 s, so this makes a task about three times faster.
-  - Runs as the container's default user (root in the lab images); no become.
+  - Runs as O(remote_user) (C(podman exec --user)), root by default. Become plugins wrap the command as over SSH;
+    only a become that asks no password works (the lab's admin has C(NOPASSWD) sudo, and sudo's C(requiretty) is
+    not set in the lab images), because stdin carries the pipelined module.
 author:
   - teamware.qmail contributors
 extends_documentation_fragment:
@@ -29,6 +31,22 @@ options:
       - name: inventory_hostname
       - name: ansible_host
       - name: ansible_podman_host
+  remote_user:
+    description:
+      - The user in the container that runs the commands (C(podman exec --user)). The lab images' default user
+        is root; a scenario that connects as an unprivileged admin sets C(ansible_user) and escalates with become.
+    default: root
+    type: str
+    vars:
+      - name: ansible_user
+      - name: ansible_podman_user
+    env:
+      - name: ANSIBLE_REMOTE_USER
+    ini:
+      - section: defaults
+        key: remote_user
+    keyword:
+      - name: remote_user
   podman_executable:
     description: The podman command.
     default: podman
@@ -62,10 +80,12 @@ class Connection(ConnectionBase):
         super(Connection, self).__init__(*args, **kwargs)
         self._container = None
         self._podman = None
+        self._user = None
 
     def _connect(self):
         if not self._connected:
             self._container = self.get_option("remote_addr")
+            self._user = self.get_option("remote_user")
             self._podman = shutil.which(self.get_option("podman_executable"))
             if not self._podman:
                 raise AnsibleConnectionFailure("%s not found in PATH" % self.get_option("podman_executable"))
@@ -73,7 +93,8 @@ class Connection(ConnectionBase):
         return self
 
     def _run(self, argv, in_data=None):
-        command = [self._podman, "exec"] + (["-i"] if in_data is not None else []) + [self._container] + argv
+        command = ([self._podman, "exec"] + (["-i"] if in_data is not None else []) + ["--user", self._user]
+                   + [self._container] + argv)
         display.vvv("EXEC %s" % " ".join(shlex.quote(to_native(a)) for a in command), host=self._container)
         process = subprocess.Popen([to_bytes(a, errors="surrogate_or_strict") for a in command],
                                    stdin=subprocess.PIPE if in_data is not None else subprocess.DEVNULL,
@@ -84,6 +105,9 @@ class Connection(ConnectionBase):
     def exec_command(self, cmd, in_data=None, sudoable=False):
         super(Connection, self).exec_command(cmd, in_data=in_data, sudoable=sudoable)
         self._connect()
+        if sudoable and self.become and self.become.expect_prompt():
+            raise AnsibleConnectionFailure("lab_podman: a become password cannot be given (stdin carries the module); "
+                                           "give %s passwordless sudo in container %s" % (self._user, self._container))
         rc, stdout, stderr = self._run(["/bin/sh", "-c", to_native(cmd, errors="surrogate_or_strict")], in_data)
         if rc == 125:  # podman's own failure (no such container, not running), not the command's
             raise AnsibleConnectionFailure("podman exec %s failed: %s" % (self._container, to_native(stderr).strip()))
