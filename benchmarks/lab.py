@@ -163,7 +163,7 @@ class LabHosts:
                                    stderr=subprocess.STDOUT, universal_newlines=True)
         sampler = MemorySampler(process.pid)
         sampler.start()
-        output, _ = process.communicate()
+        output = process.communicate()[0]
         elapsed = time.perf_counter() - start
         sampler.stop()
         if process.returncode != 0:

@@ -278,13 +278,14 @@ def hosts_allow_conflicts(path, text, marker, clients, daemon="tcp-env", take_ov
             continue
         relays = _sets_relayclient(options)
         if relays and "ALL" in patterns and "EXCEPT" not in patterns:
-            conflicts.append(_conflict(path, line.strip(), entry, "lets every client relay (an open relay), but only "
-                                                          "qmail_relay_clients may"))
+            conflicts.append(_conflict(path, line.strip(), entry,
+                                       "lets every client relay (an open relay), but only qmail_relay_clients may"))
             continue
         shadowed = [c.pattern for c in clients if any(_client_matches(p, c) for p in patterns)]
         if above and shadowed and not relays and "EXCEPT" not in patterns:
-            conflicts.append(_conflict(path, line.strip(), entry, "answers %s before the collection's block, without RELAYCLIENT, "
-                                                          "but qmail_relay_clients lets it relay" % ", ".join(shadowed)))
+            conflicts.append(_conflict(path, line.strip(), entry,
+                                       "answers %s before the collection's block, without RELAYCLIENT, but "
+                                       "qmail_relay_clients lets it relay" % ", ".join(shadowed)))
     return conflicts
 
 

@@ -87,7 +87,7 @@ LATE_CHECKS = {
 
 @pytest.mark.parametrize("method, front_end, setting, message", LATE_CHECKS.values(), ids=list(LATE_CHECKS))
 def test_a_wrong_setting_stops_the_run_before_anything_changes(tmp_path, configured, method, front_end, setting,
-                                                              message):
+                                                               message):
     host = configured
     extra = setting(host)
     if "to-without-spool" in str(extra.get("teamware_root")) and not os.path.isdir(extra["teamware_root"]):
