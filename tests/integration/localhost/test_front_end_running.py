@@ -149,3 +149,25 @@ def test_nothing_listening_fails_the_run_and_the_deploy_check(tmp_path, host):
     result = run_playbook(SITE, tmp_path, variables)
     assert result.returncode != 0
     assert "Nothing serves SMTP on 127.0.0.1:%d as qmail-smtpd: inetd is not running" % host.port in result.output
+
+
+def test_an_inetd_that_never_reread_the_right_line_gets_a_hup(tmp_path, host, processes):
+    """inetd.conf already holds the role's line, but the running inetd read the file before it was there (an admin's
+    edit without a HUP): the run sends the HUP, inetd serves the port, and the next run changes nothing."""
+    start_svscan(processes, host)
+    first = run_playbook(SITE, tmp_path, host.front_end("inetd"))
+    assert first.returncode == 0, first.output
+    conf = os.path.join(host.root, "etc", "inetd.conf")
+    with open(conf) as handle:
+        right = handle.read()
+    # inetd rereads a file without the line (stops serving), then the line comes back without a HUP
+    host.write(conf, "".join(line for line in right.splitlines(True) if str(host.port) not in line))
+    os.kill(host.inetd_pid(), signal.SIGHUP)
+    assert wait_for_port(host.port, closed=True)
+    host.write(conf, right)
+    stale = run_playbook(SITE, tmp_path, host.front_end("inetd"))
+    assert stale.returncode == 0, stale.output
+    assert "it gets a HUP to reread" in stale.output
+    assert "SMTP on 127.0.0.1:%d answers: 220 fake.qmail.test ESMTP" % host.port in stale.output
+    settled = run_playbook(SITE, tmp_path, host.front_end("inetd"))
+    assert settled.returncode == 0 and settled.changed() == 0, settled.output
