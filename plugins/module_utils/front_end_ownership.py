@@ -41,6 +41,7 @@ import re
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
 from ansible_collections.teamware.qmail.plugins.module_utils import ownership
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
+from ansible_collections.teamware.qmail.plugins.module_utils.relay_parsers import parse_rule
 
 RULES_BEGIN = ("# BEGIN teamware.qmail: relay rules written by Ansible from the inventory; "
                "the lines outside this block are the host's own and are kept")
@@ -78,27 +79,6 @@ def split_rules_file(text):
         else:
             foreign.append(line)
     return foreign
-
-
-def parse_rule(line):
-    """(address, action, variables) of one tcprules line, or None for a comment or a blank line."""
-    text = line.strip()
-    if not text or text.startswith("#"):
-        return None
-    address, dummy, instructions = text.partition(":")
-    action, dummy, rest = instructions.partition(",")
-    env = {}
-    while rest:
-        name, eq, rest = rest.partition("=")
-        if not eq:
-            break
-        value = ""
-        if rest:
-            end = rest.find(rest[0], 1)
-            value, rest = (rest[1:], "") if end < 0 else (rest[1:end], rest[end + 1:])
-        env[name.strip().lstrip(",")] = value
-        rest = rest.lstrip(",")
-    return address, action.strip(), env
 
 
 def rule_entry(address):

@@ -13,6 +13,27 @@ __metaclass__ = type
 import re
 
 
+def parse_rule(line):
+    """(address, action, variables) of one tcprules line, or None for a comment or a blank line."""
+    text = line.strip()
+    if not text or text.startswith("#"):
+        return None
+    address, dummy, instructions = text.partition(":")
+    action, dummy, rest = instructions.partition(",")
+    env = {}
+    while rest:
+        name, eq, rest = rest.partition("=")
+        if not eq:
+            break
+        value = ""
+        if rest:
+            end = rest.find(rest[0], 1)
+            value, rest = (rest[1:], "") if end < 0 else (rest[1:end], rest[end + 1:])
+        env[name.strip().lstrip(",")] = value
+        rest = rest.lstrip(",")
+    return address, action.strip(), env
+
+
 def parse_tcp_rules(text):
     """Rules of a tcpserver rules file (tcprules input) that set RELAYCLIENT.
 
@@ -23,27 +44,10 @@ def parse_tcp_rules(text):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        address, sep, instructions = line.partition(":")
-        if not sep:
+        if ":" not in line:
             continue
-        action, dummy, rest = instructions.partition(",")
-        env = {}
-        while rest:
-            name, eq, rest = rest.partition("=")
-            if not eq:
-                break
-            if rest:
-                delimiter = rest[0]
-                end = rest.find(delimiter, 1)
-                if end < 0:
-                    value, rest = rest[1:], ""
-                else:
-                    value, rest = rest[1:end], rest[end + 1:]
-            else:
-                value = ""
-            env[name.strip().lstrip(",")] = value
-            rest = rest.lstrip(",")
-        rules.append({"address": address, "action": action.strip(), "relayclient": env.get("RELAYCLIENT"),
+        address, action, env = parse_rule(line)
+        rules.append({"address": address, "action": action, "relayclient": env.get("RELAYCLIENT"),
                       "line": number, "source": "tcp_rules"})
     return rules
 
