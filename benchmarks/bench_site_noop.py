@@ -35,6 +35,7 @@ from tests.integration.localhost.fake_host import FakeHost  # noqa: E402  pylint
 from tests.integration.localhost.playbook_helpers import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 from tests.integration.localhost.test_qmail_role import METHODS  # noqa: E402  pylint: disable=wrong-import-position
 
+
 def timed(playbook, tmp, variables):
     start = time.perf_counter()
     result = run_playbook(playbook, tmp, variables)
