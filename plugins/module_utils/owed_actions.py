@@ -13,7 +13,8 @@ cleared, and with it the file.  One format, on disk on existing hosts (do not ch
 in a daemontools service directory (``teamware-qmail.json``: qmail-send's, written by qmail_send_service, and
 tcpserver's, written by relay_rules).  The routing table's state file (ownership.State, in qmail's control
 directory) has the same envelope and keeps its owed actions under ``pending``; it reads them with ``read``,
-``parse`` and ``actions``.  Pure Python, no Ansible imports; the file is written atomically by files.apply.
+``parse`` and ``actions``.  The mime_connector role's
+marker of an owed start is another format (a plain file whose existence is the record): ``marker_exists``.  Pure Python, no Ansible imports; the file is written atomically by files.apply.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 
@@ -69,6 +71,19 @@ def read(path):
         return files.read_text(path)
     except OSError as exc:
         raise StateFileError("cannot read %s: %s" % (path, exc))
+
+
+def marker_exists(path):
+    """Whether a marker file is there, for a record that is a file's existence (the mime_connector role's state
+    file: plain text, written before the connector is stopped and removed once it started).  A link counts as there;
+    a path that cannot be looked at (a permission error) raises StateFileError: it is never taken for "no marker"."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        raise StateFileError("cannot look at %s: %s" % (path, exc.strerror or exc))
+    return True
 
 
 def load(path, known):

@@ -197,3 +197,22 @@ def test_an_unreadable_routing_state_stops_the_run(tmp_path):
     os.makedirs(str(tmp_path / "control" / owed_actions.STATE_NAME))
     with pytest.raises(ValueError, match="cannot read"):
         routing_files.load_state(str(tmp_path))
+
+
+def test_a_marker_is_there_or_not_or_cannot_be_told(tmp_path, monkeypatch):
+    marker = str(tmp_path / "connector.state")
+    assert owed_actions.marker_exists(marker) is False
+    assert owed_actions.marker_exists(os.path.join(marker, "below")) is False
+    with open(marker, "w") as handle:
+        handle.write("stopped\n")
+    assert owed_actions.marker_exists(marker) is True
+    assert owed_actions.marker_exists(os.path.join(marker, "below")) is False  # ENOTDIR: marker is a file
+    os.unlink(marker)
+    os.symlink("nowhere", marker)
+    assert owed_actions.marker_exists(marker) is True  # a dangling link is there (as os.path.lexists says)
+
+    def denied(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", path)
+    monkeypatch.setattr(os, "lstat", denied)
+    with pytest.raises(owed_actions.StateFileError, match="cannot look at %s: Permission denied" % marker):
+        owed_actions.marker_exists(marker)
