@@ -199,7 +199,7 @@ def test_an_unreadable_routing_state_stops_the_run(tmp_path):
         routing_files.load_state(str(tmp_path))
 
 
-def test_a_marker_is_there_or_not_or_cannot_be_told(tmp_path, monkeypatch):
+def test_a_marker_is_there_or_not_or_cannot_be_told(tmp_path, deny_access):
     marker = str(tmp_path / "connector.state")
     assert owed_actions.marker_exists(marker) is False
     assert owed_actions.marker_exists(os.path.join(marker, "below")) is False
@@ -210,9 +210,6 @@ def test_a_marker_is_there_or_not_or_cannot_be_told(tmp_path, monkeypatch):
     os.unlink(marker)
     os.symlink("nowhere", marker)
     assert owed_actions.marker_exists(marker) is True  # a dangling link is there (as os.path.lexists says)
-
-    def denied(path, *args, **kwargs):
-        raise PermissionError(13, "Permission denied", path)
-    monkeypatch.setattr(os, "lstat", denied)
+    deny_access("lstat", marker)
     with pytest.raises(owed_actions.StateFileError, match="cannot look at %s: Permission denied" % marker):
         owed_actions.marker_exists(marker)

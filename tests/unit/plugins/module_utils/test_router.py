@@ -685,17 +685,11 @@ def test_missing_program_is_reported(tree):
     assert any("/opt/nowhere/torecvm does not exist" in w for w in route["warnings"])
 
 
-def test_a_program_that_cannot_be_looked_at_is_not_called_missing(tree, monkeypatch):
+def test_a_program_that_cannot_be_looked_at_is_not_called_missing(tree, deny_access):
     # torecvm behind a directory the check may not search: the route is unknown and says why, never the presence
     # check's "does not exist ... deferred" (the delivery may well work as qmail-local's user).
     method_tree(tree, "torecvm_alias", **DOMAIN)
-    real_stat = os.stat
-
-    def denied(path, *args, **kwargs):
-        if path == tree.torecvm:
-            raise PermissionError(13, "Permission denied", path)
-        return real_stat(path, *args, **kwargs)
-    monkeypatch.setattr(os, "stat", denied)
+    deny_access("stat", tree.torecvm)
     route = tree.router().route("john@tw.company.com")
     assert route["final"][0]["type"] == "unknown" and tree.torecvm in route["final"][0]["reason"]
     assert "Permission denied" in route["final"][0]["reason"]

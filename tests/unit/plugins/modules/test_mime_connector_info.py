@@ -192,15 +192,9 @@ def test_a_start_is_owed_after_an_interrupted_run_or_when_the_connector_does_not
     assert running["running"] is True and running["start_owed"] is False
 
 
-def test_a_marker_that_cannot_be_looked_at_is_an_error_not_no_start_owed(capsys, root, tmp_path, monkeypatch):
+def test_a_marker_that_cannot_be_looked_at_is_an_error_not_no_start_owed(capsys, root, tmp_path, deny_access):
     marker = str(tmp_path / "connector.state")
-    real_lstat = os.lstat
-
-    def denied(path, *args, **kwargs):
-        if path == marker:
-            raise PermissionError(13, "Permission denied", path)
-        return real_lstat(path, *args, **kwargs)
-    monkeypatch.setattr(os, "lstat", denied)
+    deny_access("lstat", marker)
     result = run_module(capsys, {"settings": settings_for(SMTP), "root": str(root), "state_file": marker})
     assert result["failed"] is True and result["msg"] == ("state_file: cannot look at %s: Permission denied; "
                                                           "nothing changed" % marker)

@@ -135,20 +135,14 @@ def test_fails_without_control_directory(capsys, tmp_path):
     ("loop", "cannot look at"),
     ("denied", "cannot look at"),
 ])
-def test_a_control_directory_that_cannot_be_looked_at_is_not_called_missing(capsys, tmp_path, monkeypatch, make, words):
+def test_a_control_directory_that_cannot_be_looked_at_is_not_called_missing(capsys, tmp_path, deny_access, make, words):
     control = str(tmp_path / "control")
     if make == "file":
         (tmp_path / "control").write_text("")
     elif make == "loop":
         os.symlink(control, control)
     else:
-        real_stat = os.stat
-
-        def denied(path, *args, **kwargs):
-            if path == control:
-                raise PermissionError(13, "Permission denied", path)
-            return real_stat(path, *args, **kwargs)
-        monkeypatch.setattr(os, "stat", denied)
+        deny_access("stat", control)
     result = run_module(capsys, {"addresses": ["a@b.c"], "qmail_dir": str(tmp_path)})
     assert result["rc"] == 1 and result["failed"] is True and words in result["msg"]
     if make != "file":
