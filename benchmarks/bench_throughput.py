@@ -152,6 +152,8 @@ def main():
                         help="lab methods, comma-separated, or 'all' (default: one variant of each of the seven)")
     parser.add_argument("--timeout", type=int, default=900, help="seconds to wait for the last message of a method")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--prefix", default="thru", help="names of the containers and network (default thru)")
+    parser.add_argument("--net", default="10.213.30", help="the network's /24 without its last byte (default 10.213.30)")
     parser.add_argument("--repeat-baseline", action="store_true",
                         help="measure %s again after the last method; ratios against the mean of both" % BASE)
     args = parser.parse_args()
@@ -166,7 +168,7 @@ def main():
     lab.exit_on_sigterm()
     results = []
     with tempfile.TemporaryDirectory() as workdir:
-        with lab.LabHosts("thru", "10.213.30", 1, methods[0], workdir, client=True) as hosts:
+        with lab.LabHosts(args.prefix, args.net, 1, methods[0], workdir, client=True) as hosts:
             lab.log("prepare")
             hosts.prepare()
             for method in methods:
