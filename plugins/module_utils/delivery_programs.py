@@ -157,11 +157,14 @@ class Programs:
 
 
 def _guard_effect(guard, env):
-    """A guard passes when the lower-cased variable matches a pattern; otherwise its exit code decides."""
-    value = lower(env.get(guard["variable"], ""))
+    """A guard passes when the variable (lower-cased first by earlier versions' tr) matches a pattern as sh matches
+    it; otherwise its exit code decides."""
+    value = env.get(guard["variable"], "")
+    if guard["lower"]:
+        value = lower(value)
     patterns = guard["patterns"]
     entry = {"program": "guard", "variable": guard["variable"], "patterns": patterns}
-    if any(fnmatch.fnmatchcase(value, pattern) for pattern in patterns):
+    if any(fnmatch.fnmatchcase(value, pattern) for pattern in guard["shell_patterns"]):
         entry["guard"] = "pass"
         return {"kind": "pass", "entry": entry}
     entry["guard"] = "fail"

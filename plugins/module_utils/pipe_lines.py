@@ -5,7 +5,9 @@
 
 routing.py writes them (build_*), the route checks (delivery_programs.py) read them (parse_*):
 
-* the guard: bounce unless a lower-cased qmail variable matches one of some patterns;
+* the guard: bounce unless a qmail variable matches one of some patterns, whatever the case of its letters (each
+  letter of a pattern is written as a bracket of both cases, [tT]: sh matches it without a process; lines of
+  earlier versions lower-cased the variable with tr first, and are still read);
 * the presence check before torecvm: defer while the program is missing;
 * the delivery lines: torecvm (optionally through preline), the qmail-remote wrapper and forward.
 
@@ -23,8 +25,13 @@ import shlex
 GUARD_EXIT = 100
 PRESENCE_EXIT = 111
 
-_GUARD = re.compile(r'^\s*case "\$\(printf %s "\$(?P<var>[A-Za-z_][A-Za-z0-9_]*)" \| tr "\[:upper:\]" "\[:lower:\]"\)" in '
-                    r'(?P<patterns>[^)]*)\) ;; \*\) echo "(?P<message>[^"]*)"; exit (?P<code>\d+) ;; esac\s*$')
+_GUARD_TAIL = r' in (?P<patterns>[^)]*)\) ;; \*\) echo "(?P<message>[^"]*)"; exit (?P<code>\d+) ;; esac\s*$'
+_GUARD = re.compile(r'^\s*case "\$(?P<var>[A-Za-z_][A-Za-z0-9_]*)"' + _GUARD_TAIL)
+# The guard of earlier versions: a command substitution and tr (three forks and an exec per line and message).
+_GUARD_TR = re.compile(r'^\s*case "\$\(printf %s "\$(?P<var>[A-Za-z_][A-Za-z0-9_]*)" \| tr "\[:upper:\]" "\[:lower:\]"\)"'
+                       + _GUARD_TAIL)
+_GUARD_PATTERN = re.compile(r"^[a-z0-9._*?-]+$")
+_FOLDED_LETTER = re.compile(r"\[([a-z])([A-Z])\]")
 _PRESENCE = re.compile(r'^\s*test -x (?P<path>\S+) \|\| \{ echo "(?P<message>[^"]*)"; exit (?P<code>\d+); \}\s*$')
 
 
@@ -40,19 +47,45 @@ def pipe_command(line):
     return line[1:]
 
 
+def fold_case(pattern):
+    """A lower-case sh pattern that matches whatever the case: each ASCII letter becomes [xX] (tw.?* -> [tT][wW].?*)."""
+    return "".join("[%s%s]" % (char, char.upper()) if "a" <= char <= "z" else char for char in pattern)
+
+
+def unfold_case(pattern):
+    """fold_case's pattern read back: [xX] -> x; anything else as it stands."""
+    return _FOLDED_LETTER.sub(lambda match: match.group(1) if match.group(2) == match.group(1).upper() else match.group(0),
+                              pattern)
+
+
 def build_guard(variable, patterns, message, code=GUARD_EXIT):
-    """A pipe line that exits code (100: bounce) with message unless the lower-cased $variable matches a pattern."""
-    return ('| case "$(printf %%s "$%s" | tr "[:upper:]" "[:lower:]")" in %s) ;; *) echo "%s"; exit %d ;; esac'
-            % (variable, "|".join(patterns), message, code))
+    """A pipe line that exits code (100: bounce) with message unless $variable matches a pattern in any case.
+
+    patterns: lower-case letters, digits, '.', '_', '-' and the wildcards '*' and '?' (domains, a prefix followed by
+    ?*).  sh runs the line without starting a process: no command substitution, no tr.
+    """
+    for pattern in patterns:
+        if not _GUARD_PATTERN.match(pattern):
+            raise ValueError("guard pattern %r: only lower-case letters, digits, '.', '_', '-', '*' and '?'" % pattern)
+    return ('| case "$%s" in %s) ;; *) echo "%s"; exit %d ;; esac'
+            % (variable, "|".join(fold_case(pattern) for pattern in patterns), message, code))
 
 
 def parse_guard(command):
-    """A guard's parts (dict variable, patterns, message, code), or None when command is no guard."""
+    """A guard's parts, or None when command is no guard: dict variable, patterns (lower case, as given to
+    build_guard), message, code, and how sh matches: lower (the variable is lower-cased first: earlier versions'
+    tr) and shell_patterns (the patterns as written)."""
     match = _GUARD.match(command)
+    lowered = False
+    if not match:
+        match = _GUARD_TR.match(command)
+        lowered = True
     if not match:
         return None
-    return {"variable": match.group("var"), "patterns": match.group("patterns").split("|"),
-            "message": match.group("message"), "code": int(match.group("code"))}
+    written = match.group("patterns").split("|")
+    return {"variable": match.group("var"), "patterns": [unfold_case(pattern) for pattern in written],
+            "message": match.group("message"), "code": int(match.group("code")),
+            "lower": lowered, "shell_patterns": written}
 
 
 def presence_message(path):

@@ -54,6 +54,10 @@ class SimulatorSMTPServer(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True
     block_on_close = False
+    # socketserver's default backlog of 5 overflows when qmail-send opens up to concurrencyremote (20) connections at
+    # once: the kernel drops the handshake's last ACK, the client believes it is connected and qmail-remote waits
+    # timeoutremote (1200 s) for a greeting that never comes.
+    request_queue_size = 128
 
     def __init__(self, server_address, root: str, spool_dir: str | None = None, defer_rcpt: bool = False,
                  max_size: int = DEFAULT_MAX_SIZE, timeout: float = DEFAULT_TIMEOUT, hostname: str | None = None):

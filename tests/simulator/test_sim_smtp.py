@@ -331,3 +331,24 @@ def test_serve_subprocess_smtp_port_and_sigterm(tmp_path):
     assert b'stopped' in err and b'stored' in err and b'RCPT TO:<john@tw.company.com> accepted' in err
     (record,) = store.list_messages(spool_of(root))
     assert record['sender'] == ''
+
+
+def test_a_burst_of_connections_is_greeted(tw_root):
+    """qmail-send opens up to concurrencyremote (20) connections at once: every one gets its greeting at once, none is
+    left in a full listen backlog (socketserver's default of 5) waiting for a greeting that never comes."""
+    from teamware_office_simulator.smtp_server import make_server
+    server = make_server(tw_root, bind='127.0.0.1', port=0)
+    socks = []
+    try:
+        for _number in range(30):  # the listener accepts nothing yet: the connections wait in the backlog
+            socks.append(socket.create_connection(("127.0.0.1", server.port), timeout=1))
+        thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
+        thread.start()
+        for sock in socks:
+            sock.settimeout(0.5)
+            assert sock.recv(4).startswith(b'220')
+    finally:
+        for sock in socks:
+            sock.close()
+        server.shutdown()
+        server.server_close()

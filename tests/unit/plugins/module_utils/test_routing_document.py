@@ -21,13 +21,14 @@ MARK = routing.MANAGED_MARKER
 TORECVM_PRESENT = '| test -x /usr/bin/torecvm || { echo "/usr/bin/torecvm is missing; is Teamware Office installed? (#4.3.0)"; exit 111; }'
 TORECVM = "| /var/qmail/bin/preline -f /usr/bin/torecvm -d/to/smtp -pA"
 WRAPPER = "| /usr/local/bin/teamware-qmail-remote tw.server.company.com"
-HOST_GUARD = ('| case "$(printf %s "$HOST" | tr "[:upper:]" "[:lower:]")" in {}) ;; '
+HOST_GUARD = ('| case "$HOST" in {}) ;; '
               '*) echo "Sorry, no mailbox here by that name. (#5.1.1)"; exit 100 ;; esac')
+# the guards match without a process: each letter in both cases ([tT]), no command substitution, no tr
 # the prefix followed by a name: the prefix alone (tw.@company.com) names no Teamware user
-PREFIX_GUARD = ('| case "$(printf %s "$LOCAL" | tr "[:upper:]" "[:lower:]")" in tw.?*) ;; '
+PREFIX_GUARD = ('| case "$LOCAL" in [tT][wW].?*) ;; '
                 '*) echo "Sorry, no mailbox here by that name. (#5.1.1)"; exit 100 ;; esac')
 # the routing user's .qmail-default: an empty $DEFAULT names nobody
-NAME_GUARD = ('| case "$(printf %s "$DEFAULT" | tr "[:upper:]" "[:lower:]")" in ?*) ;; '
+NAME_GUARD = ('| case "$DEFAULT" in ?*) ;; '
               '*) echo "Sorry, no mailbox here by that name. (#5.1.1)"; exit 100 ;; esac')
 ALIAS_DEFAULT = "/var/qmail/alias/.qmail-default"
 TWU_DEFAULT = "/home/twu/.qmail-default"
@@ -42,13 +43,13 @@ CASES = [
         {"rcpthosts": ["company.com", "tw.company.com"], "locals": ["company.com", "tw.company.com"],
          "virtualdomains": [], "smtproutes": []},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("tw.company.com"), TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
+        {ALIAS_DEFAULT: [HOST_GUARD.format("[tT][wW].[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
         id="5.1.1-domain"),
     pytest.param(
         example("torecvm_alias", teamware_routing="user", teamware_domains=["company.com"], teamware_user_prefix="tw."),
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [], "smtproutes": []},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("company.com"), PREFIX_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
+        {ALIAS_DEFAULT: [HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
         id="5.1.1-user"),
     pytest.param(
         example("torecvm_virtualdomains", teamware_domains=["tw.company.com"]),
@@ -87,7 +88,7 @@ CASES = [
         {"rcpthosts": ["company.com", "tw.company.com"], "locals": ["company.com", "tw.company.com"], "virtualdomains": [],
          "smtproutes": ["tw.server.company.com:[127.0.0.1]:2025"]},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("tw.company.com"), WRAPPER + ' "$SENDER" "$RECIPIENT"']},
+        {ALIAS_DEFAULT: [HOST_GUARD.format("[tT][wW].[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), WRAPPER + ' "$SENDER" "$RECIPIENT"']},
         id="5.2.2-domain"),
     pytest.param(
         example("smtp_alias", teamware_routing="user", teamware_domains=["company.com"], teamware_user_prefix="tw.",
@@ -95,7 +96,7 @@ CASES = [
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [],
          "smtproutes": ["tw.server.company.com:tw.server.company.com:2025"]},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("company.com"), PREFIX_GUARD, WRAPPER + ' "$SENDER" "$LOCAL"@tw.company.com']},
+        {ALIAS_DEFAULT: [HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD, WRAPPER + ' "$SENDER" "$LOCAL"@tw.company.com']},
         id="5.2.2-user-rewrite"),
     pytest.param(
         example("smtp_users", teamware_domains=["company.com"], teamware_user_prefix="tw.", teamware_server_address="1.2.3.4"),
@@ -110,7 +111,7 @@ CASES = [
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [],
          "smtproutes": ["tw.company.com:[127.0.0.1]:2025"]},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("company.com"), PREFIX_GUARD, '| /var/qmail/bin/forward "$LOCAL"@tw.company.com']},
+        {ALIAS_DEFAULT: [HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD, '| /var/qmail/bin/forward "$LOCAL"@tw.company.com']},
         id="5.2.4"),
 ]
 
