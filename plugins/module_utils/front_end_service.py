@@ -35,8 +35,9 @@ DEFAULT_MARKER = front_end_files.HOSTS_ALLOW_MARKER
 # In tcpserver's service directory (supervise looks only at run, log, down and supervise/).
 STATE_NAME = "teamware-qmail.json"
 STATE_FORMAT = 1
-# What a run can owe tcpserver, in the order the role carries it out.
-OWED_ACTIONS = ("restart_tcpserver", "restart_logger")
+# What a run can owe the front end, in the order the role carries it out: tcpserver's (ucspi_tcp role), inetd's (inetd
+# role: reread inetd.conf).
+OWED_ACTIONS = ("restart_tcpserver", "restart_logger", "hup_inetd")
 _OWED_BY_KIND = {"run script": "restart_tcpserver", "log run script": "restart_logger"}
 
 
@@ -146,7 +147,13 @@ def state_path(service):
 
 def load_owed(module, service):
     """The actions an earlier call recorded and nobody has said ran."""
-    text = read_file(module, state_path(service))
+    return load_owed_file(module, state_path(service), "tcpserver may need svc -t %s" % service.real_dir)
+
+
+def load_owed_file(module, path, advice):
+    """The actions recorded in the state file at path (none without one); advice: what the admin may have to do by
+    hand when the file is not a state file of ours."""
+    text = read_file(module, path)
     if text is None:
         return []
     try:
@@ -155,8 +162,8 @@ def load_owed(module, service):
     except (ValueError, KeyError, TypeError, AttributeError):
         owed = None
     if not isinstance(owed, list):
-        module.fail_json(msg="%s is not a teamware.qmail state file of format %d; move it away (tcpserver may need "
-                             "svc -t %s)" % (state_path(service), STATE_FORMAT, service.real_dir))
+        module.fail_json(msg="%s is not a teamware.qmail state file of format %d; move it away (%s)"
+                             % (path, STATE_FORMAT, advice))
     return [action for action in OWED_ACTIONS if action in owed]
 
 
@@ -168,12 +175,16 @@ def owed_state(module, service, service_changes, completed):
         if change["kind"] in _OWED_BY_KIND and change["action"] == "write" and "content" in change["reasons"]:
             owed.add(_OWED_BY_KIND[change["kind"]])
     owed = [action for action in OWED_ACTIONS if action in owed]
+    return owed, owed_file(state_path(service), owed, "teamware.qmail relay_rules: restarts owed to this service; the "
+                                                      "ucspi_tcp role clears them when they ran")
+
+
+def owed_file(path, owed, note):
+    """The FileState of a state file that records the owed actions (none: no file)."""
     content = None
     if owed:
-        content = json.dumps({"format": STATE_FORMAT, "owed": owed,
-                              "note": "teamware.qmail relay_rules: restarts owed to this service; the ucspi_tcp role "
-                                      "clears them when they ran"}, indent=1, sort_keys=True) + "\n"
-    return owed, files.FileState(state_path(service), content, mode=0o644, kind="state")
+        content = json.dumps({"format": STATE_FORMAT, "owed": owed, "note": note}, indent=1, sort_keys=True) + "\n"
+    return files.FileState(path, content, mode=0o644, kind="state")
 
 
 def tcpserver_status(module, service):
