@@ -46,7 +46,7 @@ description:
     C(inetd.conf) lines and the block go. A file the module creates is root's with mode 0644; an existing one keeps
     its owner and mode.
   - A changed C(inetd.conf) owes inetd a HUP; so does an inetd that runs but does not greet on the port (with
-    O(smtp_banner)). The module never signals inetd: it reports C(hup_inetd) in RV(owed_actions). It records the HUP
+    O(smtp_banner)). The module never signals inetd; it reports C(hup_inetd) in RV(owed_actions). It records the HUP
     in C(teamware-qmail-inetd.json) beside O(inetd_conf) before C(inetd.conf) changes, and reports it on every call
     until O(completed_actions) clears it, so a run killed in between is finished by the next one.
   - A relay client is a full IPv4 address (V(1.2.3.4)) or its first one to three octets (V(1.2.3), V(1.2.3.), V(127.)).

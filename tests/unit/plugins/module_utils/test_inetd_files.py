@@ -29,7 +29,8 @@ from ansible_collections.teamware.qmail.plugins.module_utils import relay
 INETD = relay.InetdSettings.from_vars()
 LINE = INETD.line()
 MARKER = front_end_files.HOSTS_ALLOW_MARKER
-BEGIN, END = inetd_files.markers(MARKER)
+BEGIN = inetd_files.markers(MARKER)[0]
+END = inetd_files.markers(MARKER)[1]
 BLOCK = ["tcp-env: 127.: setenv = RELAYCLIENT", "tcp-env: 192.0.2.: setenv = RELAYCLIENT"]
 EXIM = "smtp stream tcp nowait root /usr/sbin/exim4 exim4 -bs"
 POP3 = "pop3 stream tcp nowait root /var/qmail/bin/qmail-popup qmail-popup mail.company.com /bin/checkpassword"

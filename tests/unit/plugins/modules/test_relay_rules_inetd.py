@@ -26,7 +26,8 @@ from ansible_collections.teamware.qmail.plugins.module_utils import front_end_fi
 from ansible_collections.teamware.qmail.plugins.modules import relay_rules
 
 LINE = "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd"
-BEGIN, END = (front_end_files.HOSTS_ALLOW_MARKER.replace("{mark}", mark) for mark in ("BEGIN", "END"))
+BEGIN = front_end_files.HOSTS_ALLOW_MARKER.replace("{mark}", "BEGIN")
+END = front_end_files.HOSTS_ALLOW_MARKER.replace("{mark}", "END")
 ALLOW = "tcp-env: 127.: setenv = RELAYCLIENT"
 STATE = "teamware-qmail-inetd.json"
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="new files are root:root and owners are kept: run as root")
