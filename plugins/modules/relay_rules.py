@@ -200,7 +200,7 @@ options:
         V(kind=inetd) (with O(format=tcprules)) C(inetd_conf), C(hosts_allow), C(hosts_allow_marker), C(port),
         C(qmail_dir), C(tcpd), C(user), C(bind_address); for V(kind=tcpserver) (with O(format=hosts_allow))
         C(supervise_dir), C(service_dir), C(service_name). Missing keys take the roles' defaults.
-      - RV(other_front_end_active) tells whether it still serves the SMTP port; with O(format=tcprules) the module then
+      - RV(other_front_end_active) tells whether it still serves the SMTP port; with O(state=present) the module then
         changes nothing (except in check mode, where it shows its plan), so that the other front end is disabled first.
     type: dict
   required_programs:

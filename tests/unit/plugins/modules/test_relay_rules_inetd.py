@@ -272,3 +272,14 @@ def test_an_inetd_that_runs_but_does_not_serve_the_port_is_owed_a_hup(capsys, et
     # an inetd that does not run is started, not sent a HUP
     (tmp_path / "inetd.pid").write_text("")
     assert run(capsys, serving)["owed_actions"] == []
+
+
+def test_nothing_changes_while_tcpserver_still_serves_the_port(capsys, etc, tmp_path):
+    other = {"kind": "tcpserver", "supervise_dir": str(tmp_path / "supervise"), "service_dir": str(tmp_path / "service")}
+    (tmp_path / "service").mkdir()
+    (tmp_path / "service" / "qmail-smtpd").symlink_to(str(tmp_path / "supervise" / "qmail-smtpd"))
+    held = run(capsys, args(etc, other_front_end=other))
+    assert held["other_front_end_active"] is True and held["changed"] is False and os.listdir(str(etc)) == []
+    # check mode shows the plan at once
+    planned = run(capsys, args(etc, other_front_end=other), check=True)
+    assert planned["changed"] is True and len(planned["changes"]) == 3 and os.listdir(str(etc)) == []
