@@ -46,8 +46,8 @@ def text(*lines):
     return "".join(line + "\n" for line in lines)
 
 
-def block(lines=BLOCK):
-    return [BEGIN] + list(lines) + [END]
+def block(lines=None):
+    return [BEGIN] + list(BLOCK if lines is None else lines) + [END]
 
 
 # ---------------------------------------------------------------- inetd.conf
@@ -179,8 +179,8 @@ def test_files_that_lineinfile_and_blockinfile_wrote_stay_as_they_are(capsys, tm
     host = "\n".join(lines) + ("\n" if final_newline and lines else "")
     conf = written_by(capsys, tmp_path, lineinfile, host, {"regexp": INETD.service_regexp(), "line": LINE})
     assert inetd_files.inetd_conf(conf, INETD) == (conf, [])
-    allow = written_by(capsys, tmp_path, blockinfile, host, {"block": "\n".join(BLOCK), "marker": MARKER,
-                                                              "insertbefore": "BOF"})
+    old_block = {"block": "\n".join(BLOCK), "marker": MARKER, "insertbefore": "BOF"}
+    allow = written_by(capsys, tmp_path, blockinfile, host, old_block)
     assert inetd_files.hosts_allow(allow, MARKER, BLOCK) == (allow, [])
     # the old role's absent state (blockinfile state absent) and the writer's agree
     removed = written_by(capsys, tmp_path, blockinfile, allow, {"block": "", "marker": MARKER, "state": "absent"})
