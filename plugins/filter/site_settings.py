@@ -34,7 +34,8 @@ SITE_ROLE = "site"
 # The inventory does not set them, but hostvars holds the registered ones and the facts once a play has run.
 # tests/unit/plugins/filter/test_inventory_variables.py checks this list against the roles and playbooks.
 COLLECTION_SET = frozenset((
-    "inetd_hosts_allow_marker", "inetd_hup", "inetd_other_port", "inetd_own_port", "inetd_relay", "inetd_smtp_banner",
+    "inetd_hosts_allow_marker", "inetd_hup", "inetd_other_port", "inetd_own_port", "inetd_relay", "inetd_relay_options",
+    "inetd_smtp_banner",
     "mime_connector_options", "mime_connector_paths", "mime_connector_problems",
     "mime_connector_settings", "mime_connector_state",
     "qmail_rollout", "qmail_routing", "qmail_routing_again", "qmail_routing_result", "qmail_send_service", "qmail_site",

@@ -303,28 +303,3 @@ def host_conflicts(spec, clients, read, take_over=()):
         marker = spec.get("hosts_allow_marker") or front_end_files.HOSTS_ALLOW_MARKER
         conflicts += hosts_allow_conflicts(hosts_allow, read(hosts_allow), marker, clients, settings.daemon, take_over)
     return conflicts
-
-
-def inetd_files(result, settings, options, read):
-    """What inetd.conf and hosts.allow hold (front_end_files' *_state, files_current, hosts_allow_remove: the lines
-    qmail_take_over lets the inetd role remove) and their conflicts; result: relay_rules' lines, inetd_line and
-    regexps; options: inetd_conf, hosts_allow, hosts_allow_marker, state, take_over (the module's options)."""
-    found, conflicts = {}, []
-    take_over, present = options["take_over"], options["state"] == "present"
-    if options["inetd_conf"]:
-        text = read(options["inetd_conf"])
-        found.update(front_end_files.inetd_conf_state(options["inetd_conf"], text, result["inetd_line"],
-                                                      result["inetd_regexp"], result["inetd_other_regexp"]))
-        conflicts += inetd_conflicts(options["inetd_conf"], text, settings, take_over,
-                                     "qmail-smtpd" if present else "tcpserver (inetd_state: absent)")
-    if options["hosts_allow"]:
-        text, marker = read(options["hosts_allow"]), options["hosts_allow_marker"]
-        found.update(front_end_files.hosts_allow_state(options["hosts_allow"], text, marker, result["lines"]))
-        found["hosts_allow_remove"] = hosts_allow_taken_over(text, marker, settings.daemon, take_over) if present else []
-        found["hosts_allow_current"] = found["hosts_allow_current"] and not found["hosts_allow_remove"]
-        if present:
-            conflicts += hosts_allow_conflicts(options["hosts_allow"], text, marker, relay.relay_clients(
-                options["relay_clients"], "relay_clients"), settings.daemon, take_over)
-    if options["inetd_conf"] and options["hosts_allow"]:
-        found["files_current"] = front_end_files.inetd_files_current(found, options["state"])
-    return found, conflicts

@@ -34,8 +34,11 @@ from ansible_collections.teamware.qmail.plugins.module_utils.validators import V
 DEFAULT_MARKER = front_end_files.HOSTS_ALLOW_MARKER
 # In tcpserver's service directory (supervise looks only at run, log, down and supervise/).
 STATE_NAME = owed_actions.STATE_NAME
-# What a run can owe tcpserver, in the order the role carries it out.
-OWED_ACTIONS = ("restart_tcpserver", "restart_logger")
+# What a run can owe the front end, in the order the role carries it out: tcpserver's (ucspi_tcp role), inetd's (inetd
+# role: reread inetd.conf).
+TCPSERVER_ACTIONS = ("restart_tcpserver", "restart_logger")
+INETD_ACTIONS = ("hup_inetd",)
+OWED_ACTIONS = TCPSERVER_ACTIONS + INETD_ACTIONS
 _OWED_BY_KIND = {"run script": "restart_tcpserver", "log run script": "restart_logger"}
 
 
@@ -149,7 +152,8 @@ def owed_state(module, service, service_changes, completed):
     new = [_OWED_BY_KIND[change["kind"]] for change in service_changes
            if change["kind"] in _OWED_BY_KIND and change["action"] == "write" and "content" in change["reasons"]]
     try:
-        return owed_actions.owed_state(state_path(service), OWED_ACTIONS, completed, new,
+        return owed_actions.owed_state(state_path(service), TCPSERVER_ACTIONS,
+                                       [action for action in completed if action in TCPSERVER_ACTIONS], new,
                                        "teamware.qmail relay_rules: restarts owed to this service; the ucspi_tcp role "
                                        "clears them when they ran")
     except owed_actions.StateFileError as exc:

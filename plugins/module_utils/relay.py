@@ -378,10 +378,6 @@ class InetdSettings:
             re.escape(word) for word in (self.user, self.tcpd, self.tcp_env, self.qmail_smtpd))
         return r"^\s*(?:(?:[^\s#:]+:)?(?:%s)\s|[^\s#]\S*%s)" % (services, shape)
 
-    def other_regexp(self):
-        """Active lines of that kind that are not exactly the collection's line (to be removed)."""
-        return r"^(?!%s$)%s" % (re.escape(self.line()), self.service_regexp()[1:])
-
 
 # ---------------------------------------------------------------- daemontools service directory
 

@@ -38,12 +38,17 @@ description:
     the cdb and the service directory stay; O(relay_clients) are not looked at.
   - Something under the service's name in the scan directory that is not a symbolic link is never touched;
     the module fails and names O(service_dir).
-  - With O(format=hosts_allow) (inetd and tcp_wrappers, 3.1.1) the module writes nothing. It returns the
-    C(hosts.allow) lines (RV(lines)), the C(inetd.conf) line (RV(inetd_line)) and the regular expressions
-    that find the old smtp lines of C(inetd.conf) (RV(inetd_regexp), RV(inetd_other_regexp)), for
-    M(ansible.builtin.blockinfile) and M(ansible.builtin.lineinfile). With O(inetd_conf) and O(hosts_allow) it
-    also reads (never writes) both files and returns what of it is there (RV(inetd_conf_lines),
-    RV(inetd_conf_other_lines), RV(hosts_allow_block)), so that those modules run only when there is something to do.
+  - With O(format=hosts_allow) (inetd and tcp_wrappers, 3.1.1) the module writes O(inetd_conf) and O(hosts_allow),
+    each atomically. In O(inetd_conf) the first active line for the SMTP port (or of the collection's shape on another
+    port) becomes RV(inetd_line) and the others go; without one the line is appended. In O(hosts_allow) the block
+    between the marker lines of O(hosts_allow_marker) holds RV(lines); a new block goes to the top of the file (tcpd
+    uses the first line that matches). Every other line of both files stays. With O(state=absent) those
+    C(inetd.conf) lines and the block go. A file the module creates is root's with mode 0644; an existing one keeps
+    its owner and mode.
+  - A changed C(inetd.conf) owes inetd a HUP; so does an inetd that runs but does not greet on the port (with
+    O(smtp_banner)). The module never signals inetd; it reports C(hup_inetd) in RV(owed_actions). It records the HUP
+    in C(teamware-qmail-inetd.json) beside O(inetd_conf) before C(inetd.conf) changes, and reports it on every call
+    until O(completed_actions) clears it, so a run killed in between is finished by the next one.
   - A relay client is a full IPv4 address (V(1.2.3.4)) or its first one to three octets (V(1.2.3), V(1.2.3.), V(127.)).
     Both front ends get a prefix with a trailing dot (C(1.2.3.)); tcp_wrappers would never match the document's
     C(tcp-env:1.2.3:) without it.
@@ -56,11 +61,14 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     details:
-      - Reports the rules file, the cdb and the parts of the service directory that would be written; tcprules is not run
-        (and need not be installed).
+      - Reports the rules file, the cdb and the parts of the service directory (or C(inetd.conf), C(hosts.allow) and the
+        state file) that would be written; tcprules is not run (and need not be installed).
       - With O(state=absent), C(svok) runs (it changes nothing); C(svc -dx) does not.
   diff_mode:
-    details: The diff shows the rules file, the run scripts, the directories and the link; the cdb is binary and is only listed in RV(changes).
+    details:
+      - The diff shows the rules file, the run scripts, the directories and the link; the cdb is binary and is only listed
+        in RV(changes).
+      - With O(format=hosts_allow), C(inetd.conf), C(hosts.allow) and the state file, before and after.
 options:
   format:
     description: V(tcprules) for tcpserver, V(hosts_allow) for inetd and tcpd.
@@ -157,8 +165,8 @@ options:
     description:
       - With O(format=tcprules) and O(supervise_dir), V(present) builds and links the service, V(absent) removes its link
         from the scan directory and stops it (needs O(supervise_dir) and O(service_dir)).
-      - With O(format=hosts_allow) the module writes nothing either way; the state says what RV(files_current) compares
-        the files with.
+      - With O(format=hosts_allow), V(present) writes the C(inetd.conf) line and the C(hosts.allow) block, V(absent)
+        removes them.
     type: str
     default: present
     choices: [present, absent]
@@ -175,13 +183,15 @@ options:
     type: str
     default: qmail-smtpd
   inetd_conf:
-    description: With O(format=hosts_allow), C(inetd.conf) to read (never written) for RV(inetd_conf_lines) and RV(inetd_conf_other_lines).
+    description: inetd's configuration file (C(/etc/inetd.conf)), where the module writes the SMTP line; required with O(format=hosts_allow).
     type: path
   hosts_allow:
-    description: With O(format=hosts_allow), C(hosts.allow) to read (never written) for RV(hosts_allow_block).
+    description: tcp_wrappers' allow file (C(/etc/hosts.allow)), where the module writes the relay clients; required with O(format=hosts_allow).
     type: path
   hosts_allow_marker:
-    description: The marker of the block in O(hosts_allow), as M(ansible.builtin.blockinfile) takes it (C({mark}) is BEGIN or END).
+    description:
+      - The marker lines of the block in O(hosts_allow) (C({mark}) is BEGIN or END), as M(ansible.builtin.blockinfile)
+        takes it (earlier versions of the collection wrote the block with it).
     type: str
     default: "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
   other_front_end:
@@ -190,7 +200,7 @@ options:
         V(kind=inetd) (with O(format=tcprules)) C(inetd_conf), C(hosts_allow), C(hosts_allow_marker), C(port),
         C(qmail_dir), C(tcpd), C(user), C(bind_address); for V(kind=tcpserver) (with O(format=hosts_allow))
         C(supervise_dir), C(service_dir), C(service_name). Missing keys take the roles' defaults.
-      - RV(other_front_end_active) tells whether it still serves the SMTP port; with O(format=tcprules) the module then
+      - RV(other_front_end_active) tells whether it still serves the SMTP port; with O(state=present) the module then
         changes nothing (except in check mode, where it shows its plan), so that the other front end is disabled first.
     type: dict
   required_programs:
@@ -204,13 +214,15 @@ options:
     default: []
   completed_actions:
     description:
-      - Restarts the caller carried out after an earlier call reported them in RV(owed_actions); they are cleared from the
-        state file C(teamware-qmail.json) in the service directory (O(format=tcprules) with O(supervise_dir)).
-      - A restart leaves no trace on the host, so the module records it there before it changes a run script, and
-        reports it on every call until the caller says it ran; a run killed in between is finished by the next one.
+      - Restarts (or the HUP of inetd) the caller carried out after an earlier call reported them in RV(owed_actions);
+        they are cleared from the state file, C(teamware-qmail.json) in the service directory (O(format=tcprules) with
+        O(supervise_dir)) or C(teamware-qmail-inetd.json) beside O(inetd_conf) (O(format=hosts_allow)).
+      - A restart or a HUP leaves no trace on the host, so the module records it there before it changes a run script
+        or C(inetd.conf), and reports it on every call until the caller says it ran; a run killed in between is finished
+        by the next one.
     type: list
     elements: str
-    choices: [restart_tcpserver, restart_logger]
+    choices: [restart_tcpserver, restart_logger, hup_inetd]
     default: []
   smtp_banner:
     description:
@@ -261,6 +273,8 @@ notes:
     then the empty rule. The rules file ends with the default rule C(:allow), so every other client may
     connect and send mail for C(control/rcpthosts).
   - tcpd rereads C(hosts.allow) at every connection; only a changed C(inetd.conf) needs inetd to be sent a HUP.
+  - Earlier versions wrote the C(inetd.conf) line with M(ansible.builtin.lineinfile) and the C(hosts.allow) block with
+    M(ansible.builtin.blockinfile); files they wrote read as current.
 seealso:
   - name: tcprules
     description: Rule format and the atomic cdb update.
@@ -305,11 +319,27 @@ EXAMPLES = r"""
     supervise_dir: /var/qmail/supervise
     service_dir: /service
 
-- name: Lines for inetd.conf and hosts.allow
+- name: Write the smtp line of inetd.conf and the relay clients into hosts.allow
   teamware.qmail.relay_rules:
     format: hosts_allow
     relay_clients: ["127.", "192.0.2."]
+    inetd_conf: /etc/inetd.conf
+    hosts_allow: /etc/hosts.allow
   register: inetd
+
+- name: Send inetd the HUP a changed inetd.conf owes it (tcpd rereads hosts.allow by itself)
+  ansible.builtin.command:
+    argv: [start-stop-daemon, --stop, --signal, HUP, --quiet, --pidfile, /run/inetd.pid, --exec, /usr/sbin/inetd]
+  register: hup
+  changed_when: hup.rc == 0
+  failed_when: hup.rc not in [0, 1]
+  when: "'hup_inetd' in inetd.owed_actions"
+
+- name: Clear the HUP that was sent
+  teamware.qmail.relay_rules:
+    format: hosts_allow
+    relay_clients: ["127.", "192.0.2."]
+    completed_actions: "{{ inetd.owed_actions }}"
 """
 
 RETURN = r"""
@@ -326,7 +356,7 @@ clients:
   elements: str
   sample: ["127.", "192.0.2.10"]
 changes:
-  description: The files written (or in check mode to be written), with the action and the reasons.
+  description: The files written or removed (in check mode, to be), with the action and the reasons.
   returned: always
   type: list
   elements: dict
@@ -369,32 +399,10 @@ inetd_line:
   returned: when O(format=hosts_allow)
   type: str
   sample: smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd
-inetd_regexp:
-  description: Finds the active C(inetd.conf) lines for this SMTP port or this qmail-smtpd (for lineinfile).
-  returned: when O(format=hosts_allow)
-  type: str
-inetd_other_regexp:
-  description: Finds those of them that are not exactly RV(inetd_line) (to be removed before it is written).
-  returned: when O(format=hosts_allow)
-  type: str
 daemon:
   description: The daemon name tcpd looks up in C(hosts.allow), the file name of the program it runs (C(tcp-env)).
   returned: when O(format=hosts_allow)
   type: str
-inetd_conf_lines:
-  description: The active lines of O(inetd_conf) that RV(inetd_regexp) finds (all of them go with the inetd role's absent state).
-  returned: when O(format=hosts_allow) and O(inetd_conf) is given
-  type: list
-  elements: str
-inetd_conf_other_lines:
-  description: The active lines of O(inetd_conf) that RV(inetd_other_regexp) finds (they go before the line is written).
-  returned: when O(format=hosts_allow) and O(inetd_conf) is given
-  type: list
-  elements: str
-hosts_allow_block:
-  description: O(hosts_allow) holds a BEGIN or END line of O(hosts_allow_marker).
-  returned: when O(format=hosts_allow) and O(hosts_allow) is given
-  type: bool
 missing_programs:
   description: The programs of O(required_programs) that are not there.
   returned: always
@@ -404,29 +412,14 @@ other_front_end_active:
   description: The front end of O(other_front_end) still serves the SMTP port (false without O(other_front_end)).
   returned: always
   type: bool
-inetd_conf_current:
+removed:
   description:
-    - O(inetd_conf) already holds RV(inetd_line) as M(ansible.builtin.lineinfile) would write it, no other line for the port,
-      and is a file of root:root with mode 0644; the inetd role then leaves it alone.
-  returned: when O(format=hosts_allow) and O(inetd_conf) is given
-  type: bool
-files_current:
-  description:
-    - Both files are as O(state) wants them (V(present) RV(inetd_conf_current) and RV(hosts_allow_current); V(absent) no
-      line of the service in O(inetd_conf) and no marked block in O(hosts_allow)); the inetd role then edits nothing.
-  returned: when O(format=hosts_allow) and both O(inetd_conf) and O(hosts_allow) are given
-  type: bool
-hosts_allow_current:
-  description:
-    - O(hosts_allow) already holds the marked block of RV(lines) as M(ansible.builtin.blockinfile) would write it, and is a
-      file of root:root with mode 0644; the inetd role then leaves it alone.
-  returned: when O(format=hosts_allow) and O(hosts_allow) is given
-  type: bool
-hosts_allow_remove:
-  description: The host's own lines of O(hosts_allow) that O(take_over) names; the inetd role removes them.
-  returned: when O(format=hosts_allow) and O(hosts_allow) is given
+    - The lines the module took out of O(inetd_conf) (an old smtp line, one that O(take_over) names, all of them with
+      O(state=absent)) and of O(hosts_allow) (those that O(take_over) names), each with its file.
+  returned: when O(format=hosts_allow)
   type: list
-  elements: str
+  elements: dict
+  sample: [{"file": "/etc/inetd.conf", "line": "smtp stream tcp nowait root /usr/sbin/exim4 exim4 -bs"}]
 kept:
   description: The host's own rules in O(rules_file), kept before the collection's block (O(format=tcprules)).
   returned: when O(format=tcprules) and O(state=present)
@@ -438,8 +431,12 @@ conflicts:
   type: list
   elements: dict
 owed_actions:
-  description: Restarts owed to tcpserver (this call changed a run script, or an earlier one did and O(completed_actions) has not
-    cleared it); the ucspi_tcp role carries them out (C(svc -t)) and then clears them.
+  description:
+    - Restarts owed to tcpserver (this call changed a run script, or an earlier one did and O(completed_actions) has not
+      cleared it); the ucspi_tcp role carries them out (C(svc -t)) and then clears them.
+    - With O(format=hosts_allow), C(hup_inetd) - inetd must reread C(inetd.conf) - when this call changed it, an earlier
+      one did and O(completed_actions) has not cleared it, or inetd runs but does not greet on the port (O(smtp_banner));
+      the inetd role sends the HUP and then clears it.
   returned: always
   type: list
   elements: str
@@ -461,20 +458,18 @@ front_end_problem:
 """
 
 import functools
-import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.teamware.qmail.plugins.module_utils import files
-from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
-from ansible_collections.teamware.qmail.plugins.module_utils import front_end_ownership
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_service
+from ansible_collections.teamware.qmail.plugins.module_utils import inetd_front_end
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
+from ansible_collections.teamware.qmail.plugins.module_utils import tcpserver_front_end
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
 
 DEFAULT_MARKER = front_end_service.DEFAULT_MARKER
-read_file = front_end_service.read_file
 
 
 ARGUMENT_SPEC = dict(
@@ -526,116 +521,19 @@ def fail_validation(module, exc):
                      problems=[{"variable": var, "reason": reason} for var, reason in exc.problems])
 
 
-def service_directory(module, prefix):
-    params = module.params
-    if not params["supervise_dir"]:
-        return None
-    return relay.ServiceDirectory.from_vars(params["supervise_dir"], params["service_dir"], params["service_name"], prefix)
-
-
-def tcprules_format(module, clients, prefix):
-    params = module.params
-    rules_file, rules_cdb = relay.rules_paths(prefix, params["rules_file"], params["rules_cdb"])
-    service = service_directory(module, prefix)
-    result = {}
-    settings = None
-    if params["run_script"] or service:
-        settings = relay.TcpserverSettings.from_vars(
-            prefix=prefix, rules_cdb=rules_cdb, uid=params["uid"], gid=params["gid"],
-            bind_address="0" if params["bind_address"] is None else params["bind_address"], port=params["port"],
-            qmail_dir=params["qmail_dir"], log_level=params["log_level"], logger=params["logger"],
-            log_user=params["log_user"], probe=params["probe"], extra_options=params["extra_options"],
-            user=params["user"], group=params["group"])
-        settings.uid, settings.gid = front_end_service.account_ids(module, prefix)
-        result.update(run_script=settings.run_script(), log_run_script=settings.log_run_script(), command=settings.argv())
-
-    # Everything is planned (and every check made) before anything changes.
-    service_changes = []
-    if service:
-        log_uid = front_end_service.log_user_id(module, prefix) if settings.logger == "multilog" else None
-        service_changes = service.plan(result["run_script"], result["log_run_script"], settings.logger, log_uid)
-
-    # The host's own rules stay, in their order; those that contradict the relay clients stop the run.
-    merged = front_end_ownership.merge_rules(rules_file, read_file(module, rules_file), clients, params["take_over"])
-    if merged.conflicts:
-        module.fail_json(msg=front_end_ownership.render_conflicts(merged.conflicts), conflicts=merged.conflicts)
-    content = front_end_ownership.render_rules(merged, clients)
-    lines = content.splitlines()
-    state = files.FileState(rules_file, content, mode=0o644, kind="rules")
-    directory = os.path.dirname(rules_file)
-    if not os.path.isdir(directory) and not module.check_mode:
-        module.fail_json(msg="%srules_file: directory %s does not exist" % (prefix, directory))
-    tcprules = module.get_bin_path(params["tcprules"], required=not module.check_mode)
-
-    change = files.plan(state)
-    reason = front_end_files.cdb_reason(rules_file, rules_cdb, change)
-    changes = [change] if change else []
-    if reason:
-        changes.append({"path": rules_cdb, "kind": "cdb", "action": "write", "reasons": [reason],
-                        "before": "", "after": ""})
-
-    # What a changed run script owes tcpserver is recorded before the script changes (see front_end_service).
-    owed, state_change = [], None
-    if service:
-        owed, owed_file = front_end_service.owed_state(module, service, service_changes, params["completed_actions"])
-        state_change = files.plan(owed_file)
-        if state_change:
-            state_change["state"] = owed_file
-    if not module.check_mode:
-        front_end_service.write_tcprules(module, tcprules, state, change, reason, rules_cdb)
-        if state_change:
-            front_end_service.write_file(module, owed_file)
-        if service_changes:
-            # The cdb is in place before svscan can see the service; the link comes last.
-            try:
-                service.apply(service_changes)
-            except OSError as exc:
-                module.fail_json(msg="could not build the service %s: %s" % (service.real_dir, exc),
-                                 rules_changed=change is not None, cdb_rebuilt=bool(reason))
-    if state_change:
-        service_changes = service_changes + [state_change]
-
-    kinds = set(c["kind"] for c in service_changes if c["action"] == "write")
-    result.update(
-        changed=bool(changes or service_changes),
-        lines=lines,
-        changes=[relay.change_summary(c) for c in changes + service_changes],
-        rules_changed=change is not None,
-        cdb_rebuilt=bool(reason),
-        cdb_reason=reason,
-        run_script_changed="run script" in kinds,
-        log_run_script_changed="log run script" in kinds,
-        owed_actions=owed,
-        kept=merged.kept,
-    )
-    if module._diff and (change or service_changes):
-        result["diff"] = ([files.diff_entry(change)] if change else []) + [relay.diff_entry(c) for c in service_changes]
-    return result
-
-
 def hosts_allow_format(module, clients, prefix):
-    params = module.params
-    settings = relay.InetdSettings.from_vars(
-        prefix=prefix, qmail_dir=params["qmail_dir"], tcpd=params["tcpd"], user=params["user"],
-        bind_address=params["bind_address"] or "", port=params["port"])
-    result = dict(
-        changed=False,
-        lines=relay.hosts_allow_lines(clients, settings.daemon),
-        changes=[],
-        rules_changed=False,
-        cdb_rebuilt=False,
-        cdb_reason="",
-        inetd_line=settings.line(),
-        inetd_regexp=settings.service_regexp(),
-        inetd_other_regexp=settings.other_regexp(),
-        daemon=settings.daemon,
-    )
-    # Read only: what is there, so that the role edits the files only when there is something to do; the host's own
-    # lines that contradict the inventory stop the run before the role changes anything.
-    found, conflicts = front_end_ownership.inetd_files(result, settings, params, functools.partial(read_file, module))
-    if conflicts:
-        module.fail_json(msg=front_end_ownership.render_conflicts(conflicts), conflicts=conflicts)
-    result.update(found)
+    """inetd.conf's line and hosts.allow's block, written atomically (inetd_front_end); the HUP a changed inetd.conf
+    owes is recorded before it changes and reported in owed_actions."""
+    settings = inetd_front_end.settings_from(module.params, prefix)
+    lines = relay.hosts_allow_lines(clients, settings.daemon)
+    wanted, changes, removed, owed = inetd_front_end.plan(module, settings, clients, lines)
+    inetd_front_end.write(module, wanted, changes)
+    result = dict(changed=bool(changes), lines=lines, changes=[relay.change_summary(c) for c in changes],
+                  rules_changed=False, cdb_rebuilt=False, cdb_reason="", run_script_changed=False,
+                  log_run_script_changed=False, owed_actions=owed, inetd_line=settings.line(), daemon=settings.daemon,
+                  removed=removed)
+    if module._diff and changes:
+        result["diff"] = [files.diff_entry(c) for c in changes]
     return result
 
 
@@ -643,6 +541,7 @@ def main():
     module = AnsibleModule(
         argument_spec=ARGUMENT_SPEC,
         required_together=[("supervise_dir", "service_dir")],
+        required_if=[("format", "hosts_allow", ("inetd_conf", "hosts_allow"))],
         supports_check_mode=True,
     )
     params = module.params
@@ -652,10 +551,11 @@ def main():
     try:
         other_active = (front_end_service.other_front_end_active(module, params["other_front_end"])
                         if params["state"] == "present" else False)
-        if ((other_active and not module.check_mode) or missing) and params["format"] == "tcprules" and params["state"] == "present":
-            # Look before acting: while the other front end holds the port, or a program is missing, nothing
-            # changes; site.yml disables the other one (the role installs the packages) and calls the module again.
-            # Check mode changes nothing anyway, so there the plan is shown at once.
+        tcprules_missing = missing and params["format"] == "tcprules"
+        if ((other_active and not module.check_mode) or tcprules_missing) and params["state"] == "present":
+            # Look before acting: while the other front end holds the port, or a program tcpserver needs is missing,
+            # nothing changes; site.yml disables the other one (the role installs the packages) and calls the module
+            # again. Check mode changes nothing anyway, so there the plan is shown at once.
             relay.relay_clients(params["relay_clients"], prefix + "relay_clients")
             module.exit_json(changed=False, missing_programs=missing, other_front_end_active=other_active, changes=[],
                              rules_changed=False, cdb_rebuilt=False, cdb_reason="", run_script_changed=False,
@@ -664,11 +564,11 @@ def main():
             if not params["supervise_dir"]:
                 module.fail_json(msg="state=absent needs supervise_dir and service_dir: it removes the service")
             # Only the service goes; the relay clients and the rules file are left alone.
-            result = front_end_service.service_absent(module, service_directory(module, prefix))
+            result = front_end_service.service_absent(module, tcpserver_front_end.service_directory(module, prefix))
         else:
             clients = relay.relay_clients(params["relay_clients"], prefix + "relay_clients")
             if params["format"] == "tcprules":
-                result = tcprules_format(module, clients, prefix)
+                result = tcpserver_front_end.tcprules_format(module, clients, prefix)
             else:
                 result = hosts_allow_format(module, clients, prefix)
     except ValidationError as exc:
@@ -678,10 +578,14 @@ def main():
     result["other_front_end_active"] = other_active
     if params["smtp_banner"] is not None and params["state"] == "present":
         if params["format"] == "tcprules":
-            look = functools.partial(front_end_service.tcpserver_status, module, service_directory(module, prefix))
+            look = functools.partial(front_end_service.tcpserver_status, module, tcpserver_front_end.service_directory(module, prefix))
         else:
             look = functools.partial(front_end_service.inetd_status, params["inetd_pid_file"], params["inetd_program"])
         result.update(front_end_service.serving(module, params, look))
+        if (params["format"] == "hosts_allow" and result["running"] and not result["smtp_banner"]["ok"]
+                and inetd_front_end.HUP not in result["owed_actions"] + params["completed_actions"]):
+            # inetd runs but does not serve the port: it has not reread an inetd.conf that is already right.
+            result["owed_actions"].append(inetd_front_end.HUP)
     module.exit_json(**result)
 
 

@@ -318,3 +318,35 @@ def test_a_run_killed_before_tcpserver_was_restarted_is_finished_by_the_next(tmp
     settled = run_playbook(SITE, tmp_path, quiet)
     assert settled.returncode == 0 and settled.changed() == 0, settled.output
     assert host.actions() == []
+
+
+def test_a_run_killed_before_the_inetd_hup_is_finished_by_the_next(tmp_path, host, monkeypatch):
+    """The HUP of inetd fails once after inetd.conf changed (as a run killed before the HUP would leave it): the HUP
+    recorded beside inetd.conf is sent by the next run, which changes no file."""
+    tools = os.path.join(host.root, "tools")
+    os.makedirs(tools)
+    once = os.path.join(host.root, "hup-fails-once")
+    host.stub(os.path.join(tools, "start-stop-daemon"), 'if [ -e "%s" ]; then rm -f "%s"; exit 2; fi' % (once, once))
+    monkeypatch.setenv("PATH", tools + os.pathsep + os.environ["PATH"])
+    variables = site_variables(host, "torecvm_users", "inetd", inetd_reload_method="pidfile")
+    assert run_playbook(SITE, tmp_path, variables).returncode == 0
+    conf = os.path.join(host.root, "etc", "inetd.conf")
+    state = os.path.join(host.root, "etc", "teamware-qmail-inetd.json")
+    assert not os.path.exists(state)
+    moved = dict(variables, inetd_port="2525")
+    host.write(once, "")
+    host.clear_actions()
+    killed = run_playbook(SITE, tmp_path, moved)
+    assert killed.returncode != 0, killed.output
+    assert read(conf).startswith("2525 stream tcp nowait nobody ")
+    assert json.loads(read(state))["owed"] == ["hup_inetd"]
+    host.clear_actions()
+    rerun = run_playbook(SITE, tmp_path, moved)
+    assert rerun.returncode == 0, rerun.output
+    assert [a for a in host.actions() if a.startswith("start-stop-daemon ")] == [
+        "start-stop-daemon --stop --signal HUP --quiet --pidfile /run/inetd.pid --exec /usr/sbin/inetd"]
+    assert not os.path.exists(state)
+    host.clear_actions()
+    settled = run_playbook(SITE, tmp_path, moved)
+    assert settled.returncode == 0 and settled.changed() == 0, settled.output
+    assert host.actions() == []

@@ -220,31 +220,30 @@ def test_inetd_settings_errors_name_the_variable(settings, variable):
     assert [problem[0] for problem in info.value.problems] == [variable]
 
 
-# Lines of an inetd.conf and whether service_regexp / other_regexp match them (default settings).
+# Lines of an inetd.conf and whether service_regexp matches them (default settings): the lines the collection replaces.
 INETD_LINES = [
-    (DOCUMENT_INETD_LINE, True, False),
-    ("smtp stream tcp nowait root /usr/sbin/sendmail sendmail -bs", True, True),
-    ("smtp\tstream\ttcp\tnowait\tqmaild\t/usr/sbin/tcpd\t/var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", True, True),
-    ("25 stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", True, True),
-    ("127.0.0.1:smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", True, True),
-    ("  smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", True, True),
-    ("2525 stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", True, True),
-    ("#smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", False, False),
-    ("# smtp stream tcp nowait root /usr/sbin/sendmail", False, False),
-    ("  # 2525 stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", False, False),
-    ("#<off># smtp stream tcp nowait root /usr/sbin/exim exim -bs", False, False),
-    ("smtps stream tcp nowait root /usr/sbin/stunnel", False, False),
-    ("submission stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd-other", False, False),
-    ("discard stream tcp nowait root internal", False, False),
-    ("", False, False),
+    (DOCUMENT_INETD_LINE, True),
+    ("smtp stream tcp nowait root /usr/sbin/sendmail sendmail -bs", True),
+    ("smtp\tstream\ttcp\tnowait\tqmaild\t/usr/sbin/tcpd\t/var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", True),
+    ("25 stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", True),
+    ("127.0.0.1:smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", True),
+    ("  smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", True),
+    ("2525 stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", True),
+    ("#smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", False),
+    ("# smtp stream tcp nowait root /usr/sbin/sendmail", False),
+    ("  # 2525 stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd", False),
+    ("#<off># smtp stream tcp nowait root /usr/sbin/exim exim -bs", False),
+    ("smtps stream tcp nowait root /usr/sbin/stunnel", False),
+    ("submission stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd-other", False),
+    ("discard stream tcp nowait root internal", False),
+    ("", False),
 ]
 
 
-@pytest.mark.parametrize("line,service,other", INETD_LINES)
-def test_inetd_regexps(line, service, other):
+@pytest.mark.parametrize("line,service", INETD_LINES)
+def test_inetd_regexp(line, service):
     settings = relay.InetdSettings.from_vars()
     assert bool(re.search(settings.service_regexp(), line + "\n")) is service
-    assert bool(re.search(settings.other_regexp(), line + "\n")) is other
 
 
 def test_inetd_regexps_on_another_port_leave_smtp_alone():
@@ -382,12 +381,11 @@ def test_real_tcpdmatch_matches_exactly_the_clients(tmp_path, clients, probes):
 # ---------------------------------------------------------------- read-only looks at inetd.conf and hosts.allow
 
 
-def test_matching_lines_finds_what_lineinfile_would_remove():
+def test_matching_lines_finds_the_collections_lines():
     settings = relay.InetdSettings.from_vars(bind_address="127.0.0.1")
     text = ("#smtp stream tcp nowait root /usr/sbin/sendmail sendmail -bs\n"
             "%s\n25 stream tcp nowait root /bin/false false\nftp stream tcp nowait root /usr/sbin/ftpd ftpd\n" % settings.line())
     assert front_end_files.matching_lines(text, settings.service_regexp()) == [settings.line(), "25 stream tcp nowait root /bin/false false"]
-    assert front_end_files.matching_lines(text, settings.other_regexp()) == ["25 stream tcp nowait root /bin/false false"]
     assert front_end_files.matching_lines(None, settings.service_regexp()) == []
 
 

@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The relay_rules module: rules file and cdb, check mode, diff, idempotence, errors, hosts_allow format."""
+"""The relay_rules module: rules file and cdb, check mode, diff, idempotence, errors, the service, the other front end
+(the inetd front end's files: test_relay_rules_inetd.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -208,37 +209,6 @@ def test_no_run_script_unless_asked(capsys, etc, fake_tcprules):
     tcprules, log = fake_tcprules
     result = run(capsys, rules_args(etc, tcprules, uid=1, gid=2))
     assert "run_script" not in result
-
-
-def test_hosts_allow_format_writes_nothing(capsys, etc):
-    result = run(capsys, dict(format="hosts_allow", relay_clients=["127.", "192.0.2.10", "10.1"], variable_prefix="inetd_",
-                              bind_address="127.0.0.1", rules_file=str(etc / "tcp.smtp")))
-    assert result["changed"] is False
-    assert result["lines"] == ["tcp-env: 127.: setenv = RELAYCLIENT", "tcp-env: 192.0.2.10: setenv = RELAYCLIENT",
-                               "tcp-env: 10.1.: setenv = RELAYCLIENT"]
-    assert result["inetd_line"] == ("127.0.0.1:smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env "
-                                    "/var/qmail/bin/qmail-smtpd")
-    assert result["daemon"] == "tcp-env"
-    assert result["inetd_regexp"] and result["inetd_other_regexp"]
-    assert listing(etc) == []
-
-
-def test_hosts_allow_format_defaults_to_the_documents_line(capsys):
-    result = run(capsys, dict(format="hosts_allow", relay_clients=[]))
-    assert result["inetd_line"] == "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd"
-    assert result["lines"][0].startswith("#")
-
-
-@pytest.mark.parametrize("extra,variable", [
-    (dict(relay_clients=["1.2.3.4", "1.2.3.4"]), "inetd_relay_clients[1]"),
-    (dict(relay_clients=["127."], bind_address="0"), "inetd_bind_address"),
-    (dict(relay_clients=["127."], tcpd="tcpd"), "inetd_tcpd"),
-    (dict(relay_clients=["127."], port="smtp x"), "inetd_port"),
-])
-def test_hosts_allow_format_errors(capsys, extra, variable):
-    result = run(capsys, dict(dict(format="hosts_allow", variable_prefix="inetd_"), **extra))
-    assert result["failed"] is True
-    assert [p["variable"] for p in result["problems"]] == [variable]
 
 
 def test_real_tcprules_builds_a_cdb_that_tcprulescheck_reads(capsys, etc):
@@ -480,46 +450,18 @@ def test_absent_needs_the_service_paths(capsys):
     assert result["failed"] is True and "supervise_dir" in result["msg"]
 
 
-# ---------------------------------------------------------------- hosts_allow: what inetd.conf and hosts.allow hold
+# ---------------------------------------------------------------- the front end that was not chosen; missing programs
+
+INETD_LINE = "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd\n"
+
 
 MARKER = "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
 
 
-def test_hosts_allow_format_reads_the_files_and_writes_nothing(capsys, etc):
-    inetd_conf = etc / "inetd.conf"
-    hosts_allow = etc / "hosts.allow"
-    inetd_conf.write_text("# admin\n#smtp stream tcp nowait root /usr/sbin/sendmail sendmail -bs\n"
-                          "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd\n"
-                          "25 stream tcp nowait root /bin/false false\nftp stream tcp nowait root /usr/sbin/ftpd ftpd\n")
-    hosts_allow.write_text("sshd: 192.0.2.1\n" + MARKER.replace("{mark}", "BEGIN") + "\nx\n" + MARKER.replace("{mark}", "END") + "\n")
-    before = tree_listing(etc), inetd_conf.read_text(), hosts_allow.read_text()
-    # The /bin/false line on port 25 is the host's own and contradicts the inventory: only taken over is it reported.
-    refused = run(capsys, dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(inetd_conf),
-                               hosts_allow=str(hosts_allow)))
-    assert refused["failed"] and [c["entry"] for c in refused["conflicts"]] == ["inetd.conf:25"]
-    result = run(capsys, dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(inetd_conf),
-                              hosts_allow=str(hosts_allow), take_over=["inetd.conf:25"]))
-    assert result["changed"] is False
-    assert result["inetd_conf_lines"] == [
-        "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd",
-        "25 stream tcp nowait root /bin/false false"]
-    assert result["inetd_conf_other_lines"] == ["25 stream tcp nowait root /bin/false false"]
-    assert result["hosts_allow_block"] is True
-    assert (tree_listing(etc), inetd_conf.read_text(), hosts_allow.read_text()) == before
-
-
-def test_hosts_allow_format_on_files_without_our_lines(capsys, etc):
-    (etc / "hosts.allow").write_text("sshd: 192.0.2.1\n# BEGIN another block\n")
-    result = run(capsys, dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(etc / "inetd.conf"),
-                              hosts_allow=str(etc / "hosts.allow")))
-    assert result["inetd_conf_lines"] == [] and result["inetd_conf_other_lines"] == []
-    assert result["hosts_allow_block"] is False
-    assert "inetd_conf_lines" not in run(capsys, dict(format="hosts_allow", relay_clients=["127."]))
-
-
-# ---------------------------------------------------------------- the front end that was not chosen; missing programs
-
-INETD_LINE = "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd\n"
+def inetd_args(path, **extra):
+    """format hosts_allow with its two files in the temporary directory path."""
+    return dict(dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(path / "inetd.conf"),
+                     hosts_allow=str(path / "hosts.allow")), **extra)
 
 
 def inetd_other(etc, inetd_conf="", hosts_allow=""):
@@ -552,16 +494,16 @@ def test_check_mode_shows_the_plan_although_inetd_serves_the_port(capsys, etc, f
 def test_inetd_sees_tcpserver_by_its_link_or_supervise(capsys, tmp_path, monkeypatch):
     other = {"kind": "tcpserver", "supervise_dir": str(tmp_path / "supervise"), "service_dir": str(tmp_path / "service")}
     fake_daemontools(tmp_path, monkeypatch, supervised=False)
-    assert run(capsys, dict(format="hosts_allow", relay_clients=["127."], other_front_end=other))["other_front_end_active"] is False
+    assert run(capsys, inetd_args(tmp_path, other_front_end=other))["other_front_end_active"] is False
     (tmp_path / "service").mkdir()
     (tmp_path / "service" / "qmail-smtpd").symlink_to(str(tmp_path / "supervise" / "qmail-smtpd"))
-    assert run(capsys, dict(format="hosts_allow", relay_clients=["127."], other_front_end=other))["other_front_end_active"] is True
+    assert run(capsys, inetd_args(tmp_path, other_front_end=other))["other_front_end_active"] is True
 
 
 def test_inetd_sees_a_tcpserver_still_supervised(capsys, tmp_path, monkeypatch):
     other = {"kind": "tcpserver", "supervise_dir": str(tmp_path / "supervise"), "service_dir": str(tmp_path / "service")}
     fake_daemontools(tmp_path, monkeypatch, supervised=True)
-    assert run(capsys, dict(format="hosts_allow", relay_clients=["127."], other_front_end=other))["other_front_end_active"] is True
+    assert run(capsys, inetd_args(tmp_path, other_front_end=other))["other_front_end_active"] is True
 
 
 def test_absent_state_does_not_look_at_the_other_front_end(capsys, tmp_path, monkeypatch):
@@ -583,40 +525,9 @@ def test_missing_programs_hold_tcpserver_back(capsys, etc, fake_tcprules):
     assert run(capsys, rules_args(etc, tcprules=fake_tcprules[0], required_programs=[fake_tcprules[0], "sh"]))["changed"] is True
 
 
-def test_hosts_allow_format_reports_missing_programs_and_current_files(capsys, etc):
-    (etc / "hosts.allow").write_text("")
-    result = run(capsys, dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(etc / "inetd.conf"),
-                              hosts_allow=str(etc / "hosts.allow"), required_programs=["/no/tcpd"]))
-    assert result["missing_programs"] == ["/no/tcpd"]
-    assert result["inetd_conf_current"] is False and result["hosts_allow_current"] is False
-
-
-def test_hosts_allow_format_says_whether_both_files_are_as_the_state_wants(capsys, etc):
-    inetd_conf, hosts_allow = etc / "inetd.conf", etc / "hosts.allow"
-    inetd_conf.write_text("ftp stream tcp nowait root /usr/sbin/ftpd ftpd\n")
-    hosts_allow.write_text("sshd: 192.0.2.1\n")
-    args = dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(inetd_conf), hosts_allow=str(hosts_allow))
-    present = run(capsys, args)
-    assert present["files_current"] is False
-    assert run(capsys, dict(args, state="absent"))["files_current"] is True
-
-    # the files as lineinfile and blockinfile write them (root:root 0644, which only root can make)
-    inetd_conf.write_text(inetd_conf.read_text() + present["inetd_line"] + "\n")
-    hosts_allow.write_text("\n".join([MARKER.replace("{mark}", "BEGIN")] + present["lines"] + [MARKER.replace("{mark}", "END")])
-                           + "\n" + hosts_allow.read_text())
-    for path in (inetd_conf, hosts_allow):
-        path.chmod(0o644)
-    written = run(capsys, args)
-    assert written["inetd_conf_current"] is written["hosts_allow_current"] is (os.getuid() == 0)
-    assert written["files_current"] is (os.getuid() == 0)
-    assert run(capsys, dict(args, state="absent"))["files_current"] is False
-    assert "files_current" not in run(capsys, dict(format="hosts_allow", relay_clients=["127."], inetd_conf=str(inetd_conf)))
-
-
 def test_smtp_banner_says_why_inetd_does_not_serve_the_port(capsys, tmp_path):
     port = str(free_port())
-    args = dict(format="hosts_allow", relay_clients=["127."], port=port, bind_address="127.0.0.1",
-                inetd_pid_file=str(tmp_path / "inetd.pid"))
+    args = inetd_args(tmp_path, port=port, bind_address="127.0.0.1", inetd_pid_file=str(tmp_path / "inetd.pid"))
     looked = run(capsys, dict(args, smtp_banner={}))
     assert looked["running"] is False and "failed" not in looked
     assert looked["front_end_problem"] == "inetd is not running: no pid in %s" % (tmp_path / "inetd.pid")

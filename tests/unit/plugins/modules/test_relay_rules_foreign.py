@@ -13,6 +13,7 @@ import subprocess
 
 import pytest
 
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_ownership
 from .test_relay_rules import rules_args, run, tree_listing
 
@@ -71,7 +72,7 @@ def test_real_tcprules_compiles_the_hosts_rules_with_the_collections(capsys, etc
 
 
 INETD_SMTP = "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd"
-MARKER = front_end_ownership.front_end_files.HOSTS_ALLOW_MARKER
+MARKER = front_end_files.HOSTS_ALLOW_MARKER
 
 
 def inetd_args(etc, **extra):
@@ -89,7 +90,8 @@ def test_inetd_line_of_another_program_on_the_port_is_a_conflict(capsys, etc, st
     assert result["failed"] and [c["entry"] for c in result["conflicts"]] == ["inetd.conf:smtp"]
     assert ("puts qmail-smtpd there" if state == "present" else "puts tcpserver") in result["msg"]
     taken = run(capsys, inetd_args(etc, state=state, take_over=["inetd.conf:smtp"]))
-    assert taken["inetd_conf_lines"] == ["smtp stream tcp nowait root /usr/sbin/exim4 exim4 -bs"]
+    assert taken["removed"] == [{"file": str(etc / "inetd.conf"), "line": "smtp stream tcp nowait root /usr/sbin/exim4 exim4 -bs"}]
+    assert (etc / "inetd.conf").read_text() == (INETD_SMTP + "\n" if state == "present" else "")
 
 
 def test_inetd_keeps_a_submission_line_and_replaces_the_documents_line(capsys, etc):
@@ -97,16 +99,18 @@ def test_inetd_keeps_a_submission_line_and_replaces_the_documents_line(capsys, e
     (etc / "inetd.conf").write_text(INETD_SMTP.replace("qmaild", "root") + "\n" + submission + "\n")
     (etc / "hosts.allow").write_text("")
     result = run(capsys, inetd_args(etc))
-    assert result["inetd_conf_other_lines"] == [INETD_SMTP.replace("qmaild", "root")]
-    assert submission not in result["inetd_conf_lines"]
+    assert result["removed"] == [{"file": str(etc / "inetd.conf"), "line": INETD_SMTP.replace("qmaild", "root")}]
+    assert (etc / "inetd.conf").read_text() == INETD_SMTP + "\n" + submission + "\n"
 
 
-def test_hosts_allow_open_relay_is_a_conflict_and_taken_over_lines_are_returned(capsys, etc):
+def test_hosts_allow_open_relay_is_a_conflict_and_taken_over_lines_are_removed(capsys, etc):
     (etc / "inetd.conf").write_text(INETD_SMTP + "\n")
     (etc / "hosts.allow").write_text("sshd: ALL\ntcp-env: ALL: setenv = RELAYCLIENT\n")
     result = run(capsys, inetd_args(etc))
     assert result["failed"] and [c["entry"] for c in result["conflicts"]] == ["hosts.allow:tcp-env:ALL"]
     assert "open relay" in result["msg"]
     taken = run(capsys, inetd_args(etc, take_over=["hosts.allow:tcp-env:ALL"]))
-    assert taken["hosts_allow_remove"] == ["tcp-env: ALL: setenv = RELAYCLIENT"]
-    assert taken["hosts_allow_current"] is False and taken["files_current"] is False
+    assert taken["removed"] == [{"file": str(etc / "hosts.allow"), "line": "tcp-env: ALL: setenv = RELAYCLIENT"}]
+    begin, end = (MARKER.replace("{mark}", mark) for mark in ("BEGIN", "END"))
+    assert (etc / "hosts.allow").read_text() == "%s\ntcp-env: 127.: setenv = RELAYCLIENT\n%s\nsshd: ALL\n" % (begin, end)
+    assert run(capsys, inetd_args(etc, take_over=["hosts.allow:tcp-env:ALL"]))["removed"] == []

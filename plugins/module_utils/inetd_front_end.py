@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: teamware.qmail contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""inetd and tcpd as teamware.qmail.relay_rules (format hosts_allow) writes them: the two files and the HUP they owe.
+
+Everything is read and checked before anything changes: the host's own lines that contradict the inventory stop the
+run (front_end_ownership), then inetd.conf and hosts.allow are planned (inetd_files) and each is replaced atomically
+(files.apply; a symbolic link is followed, so the link stays).  A file the collection creates is root's with mode
+0644; an existing one keeps its owner and mode.
+
+A changed inetd.conf owes inetd a HUP (it rereads the file only then; tcpd reads hosts.allow at every connection).
+The HUP leaves no trace on the host, so it is recorded before inetd.conf changes, in a state file beside it
+(STATE_NAME), and reported (owed_actions) on every call until the caller says it ran (completed_actions): a run killed
+in between is finished by the next one.  An inetd that runs but does not answer on the port with qmail-smtpd's
+greeting has not reread an inetd.conf that is already right: it is owed a HUP too (relay_rules adds it after the look
+at the port).
+
+The functions take the AnsibleModule for fail_json and check mode.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import stat
+
+from ansible_collections.teamware.qmail.plugins.module_utils import files
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_ownership
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_service
+from ansible_collections.teamware.qmail.plugins.module_utils import inetd_files
+from ansible_collections.teamware.qmail.plugins.module_utils import owed_actions
+from ansible_collections.teamware.qmail.plugins.module_utils import relay
+
+# Beside inetd.conf, only while a HUP is owed.
+STATE_NAME = "teamware-qmail-inetd.json"
+HUP = "hup_inetd"
+# The mode of a file the collection creates (root's: the module runs as root; as another user, that user's).
+NEW_FILE_MODE = 0o644
+
+
+def state_path(inetd_conf):
+    return os.path.join(os.path.dirname(os.path.realpath(inetd_conf)), STATE_NAME)
+
+
+def file_state(path, content, kind):
+    """The FileState of one of the two files: created root:root 0644, an existing one keeps its owner and mode."""
+    real = os.path.realpath(path)
+    try:
+        info = os.stat(real)
+        uid, gid, mode = info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)
+    except FileNotFoundError:
+        root = 0 if os.geteuid() == 0 else None
+        uid, gid, mode = root, root, NEW_FILE_MODE
+    return files.FileState(real, content, uid=uid, gid=gid, mode=mode, kind=kind)
+
+
+def settings_from(params, prefix):
+    return relay.InetdSettings.from_vars(
+        prefix=prefix, qmail_dir=params["qmail_dir"], tcpd=params["tcpd"], user=params["user"],
+        bind_address=params["bind_address"] or "", port=params["port"])
+
+
+def look(module, settings, clients):
+    """(texts, conflicts, the hosts.allow lines to remove): what the files hold, the host's own lines that contradict
+    the inventory, and those that qmail_take_over names."""
+    params = module.params
+    present = params["state"] == "present"
+    take_over, marker = params["take_over"], params["hosts_allow_marker"]
+    conf_text = front_end_service.read_file(module, params["inetd_conf"])
+    allow_text = front_end_service.read_file(module, params["hosts_allow"])
+    conflicts = front_end_ownership.inetd_conflicts(params["inetd_conf"], conf_text, settings, take_over,
+                                                    "qmail-smtpd" if present else "tcpserver (inetd_state: absent)")
+    remove = []
+    if present:
+        conflicts += front_end_ownership.hosts_allow_conflicts(params["hosts_allow"], allow_text, marker, clients,
+                                                               settings.daemon, take_over)
+        remove = front_end_ownership.hosts_allow_taken_over(allow_text, marker, settings.daemon, take_over)
+    return (conf_text, allow_text), conflicts, remove
+
+
+def plan(module, settings, clients, lines):
+    """(FileStates, changes, removed lines, owed actions): the files as they must be and what differs, planned before
+    anything changes; the state file first (the HUP recorded before inetd.conf changes), then hosts.allow (the relay
+    clients in place before inetd serves the port with a new line), then inetd.conf."""
+    params = module.params
+    present = params["state"] == "present"
+    (conf_text, allow_text), conflicts, remove = look(module, settings, clients)
+    if conflicts:
+        module.fail_json(msg=front_end_ownership.render_conflicts(conflicts), conflicts=conflicts)
+    allow, allow_removed = inetd_files.hosts_allow(allow_text, params["hosts_allow_marker"], lines, present, remove)
+    conf, conf_removed = inetd_files.inetd_conf(conf_text, settings, present)
+    wanted = [file_state(params["hosts_allow"], allow, "hosts.allow"), file_state(params["inetd_conf"], conf, "inetd.conf")]
+    wanted = [state for state in wanted if state.content is not None]
+    changes = [change for change in (files.plan(state) for state in wanted) if change]
+
+    path = state_path(params["inetd_conf"])
+    new = [HUP] if any(c["kind"] == "inetd.conf" and set(c["reasons"]) & set(["content", "create"]) for c in changes) else []
+    completed = [action for action in params["completed_actions"] if action in front_end_service.INETD_ACTIONS]
+    try:
+        owed, record = owed_actions.owed_state(path, front_end_service.INETD_ACTIONS, completed, new,
+                                               "teamware.qmail relay_rules: inetd must reread %s (HUP); the inetd role "
+                                               "clears this when it sent it" % params["inetd_conf"])
+    except owed_actions.StateFileError as exc:
+        module.fail_json(msg="%s; move it away (inetd may need a HUP to reread %s), nothing changed"
+                             % (exc, params["inetd_conf"]))
+    record_change = files.plan(record)
+    if record_change:
+        wanted.insert(0, record)
+        changes.insert(0, record_change)
+    removed = [{"file": params["inetd_conf"], "line": line} for line in conf_removed]
+    removed += [{"file": params["hosts_allow"], "line": line} for line in allow_removed]
+    return wanted, changes, removed, owed
+
+
+def write(module, wanted, changes):
+    """Each file that differs, atomically, in the planned order (nothing in check mode)."""
+    if module.check_mode:
+        return
+    differs = set(change["path"] for change in changes)
+    for state in wanted:
+        if state.path in differs:
+            front_end_service.write_file(module, state)
