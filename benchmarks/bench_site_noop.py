@@ -35,16 +35,6 @@ from tests.integration.localhost.fake_host import FakeHost  # noqa: E402  pylint
 from tests.integration.localhost.playbook_helpers import run_playbook  # noqa: E402  pylint: disable=wrong-import-position
 from tests.integration.localhost.test_qmail_role import METHODS  # noqa: E402  pylint: disable=wrong-import-position
 
-ONE_TASK = """---
-- name: One task on the same host
-  hosts: qmail_hosts
-  gather_facts: false
-  tasks:
-    - name: Look at qmail's control directory
-      ansible.builtin.stat:
-        path: "{{ qmail_dir }}/control"
-"""
-
 
 def timed(playbook, tmp, variables):
     start = time.perf_counter()
@@ -88,9 +78,7 @@ def localhost_rounds(args):
         else:
             print("note: ucspi-tcp, daemontools, tcpd or openbsd-inetd missing: package management stays off")
         variables.update(qmail_manage_routing_user=True)
-        one_task = os.path.join(tmp, "one-task.yml")
-        with open(one_task, "w") as handle:
-            handle.write(ONE_TASK)
+        one_task = lab.one_task_playbook(tmp)
         site = os.path.join(REPO, "site.yml")
         timed(site, tmp, variables)
         site_times, one_times = [], []

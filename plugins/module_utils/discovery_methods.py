@@ -14,7 +14,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.teamware.qmail.plugins.module_utils import discovery_parse as p
-from ansible_collections.teamware.qmail.plugins.module_utils import extras, ownership, routing
+from ansible_collections.teamware.qmail.plugins.module_utils import extras, ownership, routing, routing_files
 from ansible_collections.teamware.qmail.plugins.module_utils import validators as v
 
 WRAPPER = routing.DEFAULTS["qmail_delivery_wrapper"]
@@ -385,7 +385,7 @@ def check_round_trip(host, result):
     for entry in table["dot_qmail"]:
         current = host.dot_text(os.path.dirname(entry["path"]), os.path.basename(entry["path"]))
         wanted = "".join(line + "\n" for line in entry["lines"][1:])
-        if current is not None and not current.startswith(p.MARKER_PREFIX) and current != wanted:
+        if current is not None and not routing_files.is_marked(current) and current != wanted:
             if entry["path"] not in take_over:
                 take_over.append(entry["path"])
             for unsafe in result.unsafe:

@@ -17,8 +17,8 @@ import re
 from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader
 from ansible_collections.teamware.qmail.plugins.module_utils import pipe_lines
 from ansible_collections.teamware.qmail.plugins.module_utils import qmail_config
+from ansible_collections.teamware.qmail.plugins.module_utils import routing
 
-MARKER_PREFIX = "# Managed by Ansible (teamware.qmail)"
 
 _VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 
@@ -173,7 +173,7 @@ def recipient(expression):
 def dot_qmail_line(line):
     """One line of a .qmail file as a dict with 'type': comment, marker, guard, present, torecvm, qmail_remote,
     forward_program, forward, maildir, mbox, program, blank."""
-    if line.startswith(MARKER_PREFIX):
+    if line == routing.MANAGED_MARKER:
         return {"type": "marker", "line": line}
     if line.startswith("#"):
         return {"type": "comment", "line": line}

@@ -5,8 +5,8 @@
 
 * whether the front end that was not chosen still serves the SMTP port;
 * taking tcpserver's service out of svscan's scan directory and stopping it;
-* what a run owes tcpserver (a restart after its run script changed): recorded in a small state file in the
-  service directory before the run script changes, and reported on every call until the caller says it ran, so
+* what a run owes tcpserver (a restart after its run script changed): recorded in the service directory's state
+  file (owed_actions) before the run script changes, and reported on every call until the caller says it ran, so
   that a run killed in between is finished by the next one;
 * whether the chosen front end runs (supervise and svstat for tcpserver, the pid file for inetd), and whether
   qmail-smtpd's 220 greeting answers on its port (smtp_banner).
@@ -19,7 +19,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import grp
-import json
 import os
 import pwd
 import re
@@ -27,14 +26,14 @@ import time
 
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
+from ansible_collections.teamware.qmail.plugins.module_utils import owed_actions
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils import smtp_banner
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
 DEFAULT_MARKER = front_end_files.HOSTS_ALLOW_MARKER
 # In tcpserver's service directory (supervise looks only at run, log, down and supervise/).
-STATE_NAME = "teamware-qmail.json"
-STATE_FORMAT = 1
+STATE_NAME = owed_actions.STATE_NAME
 # What a run can owe tcpserver, in the order the role carries it out.
 OWED_ACTIONS = ("restart_tcpserver", "restart_logger")
 _OWED_BY_KIND = {"run script": "restart_tcpserver", "log run script": "restart_logger"}
@@ -144,36 +143,18 @@ def state_path(service):
     return os.path.join(service.real_dir, STATE_NAME)
 
 
-def load_owed(module, service):
-    """The actions an earlier call recorded and nobody has said ran."""
-    text = read_file(module, state_path(service))
-    if text is None:
-        return []
-    try:
-        data = json.loads(text)
-        owed = data["owed"] if data.get("format") == STATE_FORMAT else None
-    except (ValueError, KeyError, TypeError, AttributeError):
-        owed = None
-    if not isinstance(owed, list):
-        module.fail_json(msg="%s is not a teamware.qmail state file of format %d; move it away (tcpserver may need "
-                             "svc -t %s)" % (state_path(service), STATE_FORMAT, service.real_dir))
-    return [action for action in OWED_ACTIONS if action in owed]
-
-
 def owed_state(module, service, service_changes, completed):
     """(owed actions, FileState of the state file): what was owed before and not completed, plus the restarts that the
     planned changes make owed (a run script that exists and changes; a new one is started by supervise itself)."""
-    owed = set(load_owed(module, service)) - set(completed)
-    for change in service_changes:
-        if change["kind"] in _OWED_BY_KIND and change["action"] == "write" and "content" in change["reasons"]:
-            owed.add(_OWED_BY_KIND[change["kind"]])
-    owed = [action for action in OWED_ACTIONS if action in owed]
-    content = None
-    if owed:
-        content = json.dumps({"format": STATE_FORMAT, "owed": owed,
-                              "note": "teamware.qmail relay_rules: restarts owed to this service; the ucspi_tcp role "
-                                      "clears them when they ran"}, indent=1, sort_keys=True) + "\n"
-    return owed, files.FileState(state_path(service), content, mode=0o644, kind="state")
+    new = [_OWED_BY_KIND[change["kind"]] for change in service_changes
+           if change["kind"] in _OWED_BY_KIND and change["action"] == "write" and "content" in change["reasons"]]
+    try:
+        return owed_actions.owed_state(state_path(service), OWED_ACTIONS, completed, new,
+                                       "teamware.qmail relay_rules: restarts owed to this service; the ucspi_tcp role "
+                                       "clears them when they ran")
+    except owed_actions.StateFileError as exc:
+        module.fail_json(msg="%s; move it away (tcpserver may need svc -t %s), nothing changed" % (exc, service.real_dir))
+    return [], None
 
 
 def tcpserver_status(module, service):

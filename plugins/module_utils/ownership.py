@@ -19,8 +19,10 @@ __metaclass__ = type
 
 import json
 
-STATE_FORMAT = 1
-STATE_NAME = "teamware-qmail.json"
+from ansible_collections.teamware.qmail.plugins.module_utils import owed_actions
+
+STATE_FORMAT = owed_actions.STATE_FORMAT
+STATE_NAME = owed_actions.STATE_NAME
 
 # The files whose lines the collection shares with the host, by the kind routing_table gives them, and the name
 # an admin writes in qmail_take_over.
@@ -79,18 +81,21 @@ class State:
 
     @classmethod
     def parse(cls, text, path="state file"):
-        """A State from the file's text; None text = no state file.  Raises ValueError for a damaged file."""
+        """A State from the file's text; None text = no state file.  Raises ValueError (owed_actions.StateFileError) for a
+        damaged file or a pending action this version does not know."""
         if text is None:
             return cls()
         try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise ValueError("%s is not valid JSON (%s); move it away to let the collection start afresh" % (path, exc))
-        if not isinstance(data, dict) or data.get("format") != STATE_FORMAT or not isinstance(data.get("lines"), dict):
-            raise ValueError("%s is not a teamware.qmail state file of format %d" % (path, STATE_FORMAT))
+            data = owed_actions.parse(text, path)
+        except owed_actions.StateFileError as exc:
+            raise owed_actions.StateFileError("%s; move it away to let the collection start afresh" % exc)
+        if not isinstance(data.get("lines"), dict):
+            raise owed_actions.StateFileError("%s is not a teamware.qmail state file of format %d: no lines"
+                                              % (path, STATE_FORMAT))
+        pending = owed_actions.actions(data, "pending", PENDING_ACTIONS, path)
         lines = dict((KIND_OF_NAME.get(name, name), list(value)) for name, value in data["lines"].items())
         checked = data.get("route_checked")
-        return cls(lines, data.get("dot_qmail", []), data.get("pending", []), data.get("method"), found=True,
+        return cls(lines, data.get("dot_qmail", []), pending, data.get("method"), found=True,
                    route_checked=checked if isinstance(checked, str) else None)
 
     def render(self):

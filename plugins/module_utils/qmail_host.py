@@ -13,6 +13,20 @@ __metaclass__ = type
 
 import errno
 import os
+import stat
+
+
+def control_directory_problem(qmail_dir):
+    """Why qmail_dir cannot be read as a qmail installation ("" when its control directory is there): no control
+    directory, or one that cannot be looked at (a permission error is said as such, never as "not installed")."""
+    control = os.path.join(qmail_dir, "control")
+    try:
+        info = HostView(qmail_dir).stat(control)
+    except OSError as exc:
+        return "qmail_dir: cannot look at %s: %s; run the module as root (become)" % (control, exc.strerror or exc)
+    if info is None or not stat.S_ISDIR(info.st_mode):
+        return "qmail_dir: %s has no control directory; is qmail installed there?" % qmail_dir
+    return ""
 
 
 class PasswdEntry:
@@ -108,7 +122,9 @@ class HostView:
             raise
 
     def exists(self, path):
-        return os.path.exists(path)
+        """Whether path exists (following links, as test -x and exec do); OSError when it cannot be told, such as a
+        directory on the way that may not be searched: never "missing" for a file that may well be there."""
+        return self.stat(path) is not None
 
     def passwd(self):
         if self._passwd is None:

@@ -16,6 +16,7 @@ import os
 
 from ansible_collections.teamware.qmail.plugins.module_utils import delivery_wrapper
 from ansible_collections.teamware.qmail.plugins.module_utils import files
+from ansible_collections.teamware.qmail.plugins.module_utils import owed_actions
 from ansible_collections.teamware.qmail.plugins.module_utils import ownership
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 
@@ -34,9 +35,11 @@ def file_path(qmail_dir, kind):
 
 
 def load_state(qmail_dir):
-    """The state file, or, where there is none, whether an earlier version owned the control files whole."""
+    """The state file, or, where there is none, whether an earlier version owned the control files whole.
+
+    ValueError (owed_actions.StateFileError) when it cannot be read or is damaged: nothing may change then."""
     path = state_path(qmail_dir)
-    text = files.read_text(path)
+    text = owed_actions.read(path)
     state = ownership.State.parse(text, path)
     if text is None:
         for kind in ("rcpthosts", "locals"):

@@ -6,28 +6,26 @@
 The two run scripts, and every change to the service directory, planned with relay.ServiceDirectory (the same
 layout as tcpserver's: built in supervise_dir/name, linked into the scan directory last).  qmail-start reads its
 default delivery only at start: a run script that existed and changed means qmail-send must be restarted; a new
-one is started by supervise itself.  The restart leaves no trace on the host, so it is recorded in a small state
-file in the service directory before the run script changes, and reported on every call until the caller says it
-ran (completed_actions): a run killed in between is finished by the next one.  Pure Python, no Ansible imports.
+one is started by supervise itself.  The restart leaves no trace on the host, so it is recorded in the service
+directory's state file (owed_actions) before the run script changes, and reported on every call until the caller
+says it ran (completed_actions): a run killed in between is finished by the next one.  Pure Python, no Ansible imports.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 import os
 import shlex
 
-from ansible_collections.teamware.qmail.plugins.module_utils import files
+from ansible_collections.teamware.qmail.plugins.module_utils import owed_actions
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils import validators
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import Problems, ValidationError
 
 PATH_TAIL = "/usr/local/bin:/usr/bin:/bin"
 # In qmail-send's service directory (supervise looks only at run, log, down and supervise/).
-STATE_NAME = "teamware-qmail.json"
-STATE_FORMAT = 1
+STATE_NAME = owed_actions.STATE_NAME
 OWED_ACTIONS = ("restart_qmail_send",)
 
 
@@ -87,27 +85,13 @@ def restart_needed(changes):
 
 def owed_state(service, changes, completed):
     """(owed actions, FileState of the state file): what an earlier call recorded and nobody said ran, plus what the
-    planned changes make owed.  A state file that is not ours raises ValidationError (nothing changes)."""
+    planned changes make owed (owed_actions).  A state file that is not ours raises ValidationError (nothing changes)."""
     path = os.path.join(service.real_dir, STATE_NAME)
-    text = files.read_text(path)
-    owed = set()
-    if text is not None:
-        try:
-            data = json.loads(text)
-            recorded = data["owed"] if data.get("format") == STATE_FORMAT else None
-        except (ValueError, KeyError, TypeError, AttributeError):
-            recorded = None
-        if not isinstance(recorded, list):
-            raise ValidationError([("qmail_send_service_name", "%s is not a teamware.qmail state file of format %d; move "
-                                    "it away (qmail-send may need svc -t %s)" % (path, STATE_FORMAT, service.real_dir))])
-        owed.update(action for action in recorded if action in OWED_ACTIONS)
-    owed -= set(completed)
-    if restart_needed(changes):
-        owed.add("restart_qmail_send")
-    owed = [action for action in OWED_ACTIONS if action in owed]
-    content = None
-    if owed:
-        content = json.dumps({"format": STATE_FORMAT, "owed": owed,
-                              "note": "teamware.qmail qmail_send_service: owed to qmail-send; the qmail role clears it "
-                                      "when it ran"}, indent=1, sort_keys=True) + "\n"
-    return owed, files.FileState(path, content, mode=0o644, kind="state")
+    try:
+        return owed_actions.owed_state(path, OWED_ACTIONS, completed,
+                                       ["restart_qmail_send"] if restart_needed(changes) else [],
+                                       "teamware.qmail qmail_send_service: owed to qmail-send; the qmail role clears it "
+                                       "when it ran")
+    except owed_actions.StateFileError as exc:
+        raise ValidationError([("qmail_send_service_name", "%s; move it away (qmail-send may need svc -t %s)"
+                                % (exc, service.real_dir))])

@@ -55,6 +55,7 @@ options:
     description:
       - The marker the role C(teamware.qmail.mime_connector) writes before it stops the connector and removes after it
         started it again. When it exists, an earlier run stopped the connector and did not finish (RV(start_owed)).
+        When whether it exists cannot be told (a permission error), the module fails.
     type: path
   status_command:
     description:
@@ -155,6 +156,7 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.teamware.qmail.plugins.module_utils import connector
+from ansible_collections.teamware.qmail.plugins.module_utils import owed_actions
 
 
 def owner_names(status):
@@ -206,7 +208,11 @@ def connector_status(module, state_file, status_command):
     if status_command:
         rc, _out, _err = module.run_command(status_command)
         running = rc == 0
-    if state_file and os.path.lexists(state_file):
+    try:
+        marked = bool(state_file) and owed_actions.marker_exists(state_file)
+    except owed_actions.StateFileError as exc:
+        module.fail_json(msg="state_file: %s; nothing changed" % exc)
+    if marked:
         return running, True, "%s exists: an earlier run stopped the connector and did not start it again" % state_file
     if running is False:
         return running, True, "the status command (%s) says the connector does not run" % status_command

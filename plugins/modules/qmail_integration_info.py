@@ -154,7 +154,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.teamware.qmail.plugins.module_utils import discovery, discovery_parse
+from ansible_collections.teamware.qmail.plugins.module_utils import discovery, discovery_parse, qmail_host
 
 CONTROL = ("control/rcpthosts", "control/morercpthosts", "control/locals", "control/virtualdomains",
            "control/smtproutes", "control/me", "users/assign")
@@ -235,8 +235,9 @@ def main():
         ),
         supports_check_mode=True,
     )
-    if not os.path.isdir(os.path.join(module.params["qmail_dir"], "control")):
-        module.fail_json(msg="qmail_dir: %s has no control directory; is qmail installed there?" % module.params["qmail_dir"])
+    problem = qmail_host.control_directory_problem(module.params["qmail_dir"])
+    if problem:
+        module.fail_json(msg=problem)
     try:
         result = discovery.discover(gather(module.params))
     except (IOError, OSError, ValueError) as exc:

@@ -363,12 +363,11 @@ notes:
   elements: str
 """
 
-import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader, route_report, smtp_banner
+from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader, qmail_host, route_report, smtp_banner
 
 # (module, name): looked for once; the tests replace both.
 CDB_FOUND = cdb_reader.best_library()
@@ -385,8 +384,9 @@ def main():
     params = module.params
     qmail_dir = params["qmail_dir"]
 
-    if not os.path.isdir(os.path.join(qmail_dir, "control")):
-        module.fail_json(msg="qmail_dir: %s has no control directory; is qmail installed there?" % qmail_dir)
+    problem = qmail_host.control_directory_problem(qmail_dir)
+    if problem:
+        module.fail_json(msg=problem)
     problems = route_report.report_problems(params)
     if problems:
         module.fail_json(msg="; ".join(problems))

@@ -13,7 +13,6 @@ __metaclass__ = type
 
 import os
 import shutil
-import socket
 import socketserver
 import subprocess
 import threading
@@ -22,6 +21,7 @@ import pytest
 
 from ansible_collections.teamware.qmail.plugins.module_utils import delivery_wrapper
 
+from ..loopback import free_port
 from ..qmail_installation import require_qmail
 
 MESSAGE = b"From: a@example.test\nTo: b@example.test\nSubject: wrapper test\n\nhello\n"
@@ -138,12 +138,6 @@ class SMTPHandler(socketserver.StreamRequestHandler):
                 return
             else:
                 self.reply("250 ok")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def run_real_wrapper(tmp_path, qmail_dir, port, sender="sender@example.test"):

@@ -29,6 +29,9 @@ import time
 
 import pytest
 
+# The tests of this directory import free_port from here.
+from ...loopback import free_port  # noqa: F401  pylint: disable=unused-import
+
 ALLOWED = "127.0.0.2"
 REFUSED = "127.0.0.3"
 QMAIL = "/var/qmail"
@@ -50,14 +53,6 @@ def need(*programs):
     for program in programs:
         if not (shutil.which(program) or os.path.exists(program)):
             loud_skip("%s is not installed; this real-daemon test did not run" % program)
-
-
-def free_port():
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
 
 
 def wait_for_port(port, timeout=15.0, closed=False):

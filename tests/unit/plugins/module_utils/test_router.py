@@ -685,6 +685,31 @@ def test_missing_program_is_reported(tree):
     assert any("/opt/nowhere/torecvm does not exist" in w for w in route["warnings"])
 
 
+def test_a_program_that_cannot_be_looked_at_is_not_called_missing(tree, deny_access):
+    # torecvm behind a directory the check may not search: the route is unknown and says why, never the presence
+    # check's "does not exist ... deferred" (the delivery may well work as qmail-local's user).
+    method_tree(tree, "torecvm_alias", **DOMAIN)
+    deny_access("stat", tree.torecvm)
+    route = tree.router().route("john@tw.company.com")
+    assert route["final"][0]["type"] == "unknown" and tree.torecvm in route["final"][0]["reason"]
+    assert "Permission denied" in route["final"][0]["reason"]
+    assert any("run the module as root (become)" in w for w in route["warnings"])
+    assert not any("does not exist" in w for w in route["warnings"])
+
+
+def test_a_program_behind_a_link_loop_is_not_called_missing(tree):
+    # os.path.exists says False for a loop as for a missing file; qmail's sh would fail with ELOOP, not ENOENT.
+    method_tree(tree, "torecvm_alias", **DOMAIN)
+    os.unlink(tree.torecvm)
+    os.symlink(tree.torecvm, tree.torecvm)
+    route = tree.router().route("john@tw.company.com")
+    assert route["final"][0]["type"] == "unknown" and tree.torecvm in route["final"][0]["reason"]
+    assert not any("does not exist" in w for w in route["warnings"])
+    os.unlink(tree.torecvm)
+    route = tree.router().route("john@tw.company.com")
+    assert any("%s does not exist on this host" % tree.torecvm in w for w in route["warnings"])
+
+
 def test_teamware_address_by_prefix_that_bounces_is_flagged(tree):
     tree.control("locals", ["company.com"])
     route = tree.router(teamware_domains=["company.com"], teamware_user_prefix="tw.").route("tw.john@company.com")

@@ -190,3 +190,11 @@ def test_a_start_is_owed_after_an_interrupted_run_or_when_the_connector_does_not
     assert "says the connector does not run" in stopped["start_owed_reason"]
     running = run_module(capsys, {"settings": settings, "root": str(root), "status_command": "true"})
     assert running["running"] is True and running["start_owed"] is False
+
+
+def test_a_marker_that_cannot_be_looked_at_is_an_error_not_no_start_owed(capsys, root, tmp_path, deny_access):
+    marker = str(tmp_path / "connector.state")
+    deny_access("lstat", marker)
+    result = run_module(capsys, {"settings": settings_for(SMTP), "root": str(root), "state_file": marker})
+    assert result["failed"] is True and result["msg"] == ("state_file: cannot look at %s: Permission denied; "
+                                                          "nothing changed" % marker)

@@ -6,15 +6,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import io
-import json
 import os
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.teamware.qmail.plugins.modules import qmail_integration_info
+
+from .conftest import run_module
 
 
 class Tree:
@@ -51,11 +51,7 @@ def tree(tmp_path):
     return Tree(tmp_path)
 
 
-def run(capsys, args, check=False):
-    with patch_module_args(dict(args, _ansible_check_mode=check)):
-        with pytest.raises(SystemExit):
-            qmail_integration_info.main()
-    return json.loads(capsys.readouterr().out)
+run = functools.partial(run_module, qmail_integration_info)
 
 
 def test_virtualdomains_host_of_the_document(tree, capsys):
@@ -98,8 +94,5 @@ def test_users_cdb_without_assign_and_the_teamware_side(tree, capsys):
 
 
 def test_a_tree_without_control_directory_fails(tree, capsys):
-    with patch_module_args(tree.args(qmail_dir=os.path.join(tree.root, "nowhere"))):
-        with pytest.raises(SystemExit):
-            qmail_integration_info.main()
-    result = json.loads(capsys.readouterr().out)
+    result = run(capsys, tree.args(qmail_dir=os.path.join(tree.root, "nowhere")))
     assert result["failed"] is True and "no control directory" in result["msg"]

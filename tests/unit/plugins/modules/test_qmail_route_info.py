@@ -130,6 +130,25 @@ def test_fails_without_control_directory(capsys, tmp_path):
     assert "has no control directory" in result["msg"]
 
 
+@pytest.mark.parametrize("make, words", [
+    ("file", "has no control directory"),
+    ("loop", "cannot look at"),
+    ("denied", "cannot look at"),
+])
+def test_a_control_directory_that_cannot_be_looked_at_is_not_called_missing(capsys, tmp_path, deny_access, make, words):
+    control = str(tmp_path / "control")
+    if make == "file":
+        (tmp_path / "control").write_text("")
+    elif make == "loop":
+        os.symlink(control, control)
+    else:
+        deny_access("stat", control)
+    result = run_module(capsys, {"addresses": ["a@b.c"], "qmail_dir": str(tmp_path)})
+    assert result["rc"] == 1 and result["failed"] is True and words in result["msg"]
+    if make != "file":
+        assert control in result["msg"] and "is qmail installed" not in result["msg"] and "become" in result["msg"]
+
+
 def test_without_a_cdb_library_the_builtin_reader_is_used(capsys, tree, monkeypatch):
     method_tree(tree, "smtp_users", teamware_domains=["company.com"], teamware_user_prefix="tw.")
     with_library = run_module(capsys, base_args(tree, addresses=["tw.john@company.com"]))

@@ -6,27 +6,23 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
+import functools
 import os
 import pwd
 import stat
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.teamware.qmail.plugins.module_utils import send_service
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 from ansible_collections.teamware.qmail.plugins.modules import qmail_send_service
 
+from .conftest import run_module
+
 LOG_USER = pwd.getpwuid(os.getuid()).pw_name
 
 
-def run(capsys, args, check=False, diff=False):
-    with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)):
-        with pytest.raises(SystemExit):
-            qmail_send_service.main()
-    return json.loads(capsys.readouterr().out)
+run = functools.partial(run_module, qmail_send_service)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import grp
 import json
 import os
@@ -16,43 +17,13 @@ import subprocess
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.modules import relay_rules
 
-FAKE_TCPRULES = """#!/bin/sh
-# Records how it was called, then behaves like tcprules: writes $2, renames it onto $1.
-printf '%s\\n' "$@" > "{log}/args"
-cat > "{log}/stdin"
-[ -n "$FAIL" ] && {{ echo "tcprules: fatal: simulated" >&2; exit 111; }}
-cp "{log}/stdin" "$2" && mv "$2" "$1"
-"""
+from ....loopback import free_port
+from .conftest import run_module
 
-
-def run(capsys, args, check=False, diff=False):
-    module_args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    with patch_module_args(module_args):
-        with pytest.raises(SystemExit):
-            relay_rules.main()
-    return json.loads(capsys.readouterr().out)
-
-
-@pytest.fixture
-def etc(tmp_path):
-    path = tmp_path / "etc"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def fake_tcprules(tmp_path):
-    log = tmp_path / "tcprules-log"
-    log.mkdir()
-    script = tmp_path / "fake-tcprules"
-    script.write_text(FAKE_TCPRULES.format(log=log))
-    script.chmod(0o755)
-    return str(script), log
+run = functools.partial(run_module, relay_rules)
 
 
 def rules_args(etc, tcprules="tcprules", **extra):
@@ -643,7 +614,7 @@ def test_hosts_allow_format_says_whether_both_files_are_as_the_state_wants(capsy
 
 
 def test_smtp_banner_says_why_inetd_does_not_serve_the_port(capsys, tmp_path):
-    port = str(free_loopback_port())
+    port = str(free_port())
     args = dict(format="hosts_allow", relay_clients=["127."], port=port, bind_address="127.0.0.1",
                 inetd_pid_file=str(tmp_path / "inetd.pid"))
     looked = run(capsys, dict(args, smtp_banner={}))
@@ -669,17 +640,8 @@ def test_smtp_banner_says_why_tcpserver_does_not_serve_the_port(capsys, etc, tmp
     fake_daemontools(tmp_path, monkeypatch, supervised=False)
     args = dict(relay_clients=["127."], rules_file=str(etc / "tcp.smtp"), rules_cdb=str(etc / "tcp.smtp.cdb"),
                 supervise_dir=str(tmp_path / "supervise"), service_dir=str(tmp_path / "service"), uid=1, gid=1,
-                port=str(free_loopback_port()), smtp_banner={})
+                port=str(free_port()), smtp_banner={})
     result = run(capsys, args, check=True)
     assert result["running"] is False
     assert "supervise does not run %s: is svscan running on %s?" % (tmp_path / "supervise" / "qmail-smtpd",
                                                                     tmp_path / "service") in result["front_end_problem"]
-
-
-def free_loopback_port():
-    import socket
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port

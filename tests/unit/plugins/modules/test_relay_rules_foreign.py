@@ -14,46 +14,23 @@ import subprocess
 import pytest
 
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_ownership
-from tests.unit.plugins.modules.test_relay_rules import FAKE_TCPRULES, run, tree_listing
+from .test_relay_rules import rules_args, run, tree_listing
 
 HOST_RULES = ('# the admin\'s rules\n:allow,QMAILQUEUE="/var/qmail/bin/qmail-scanner-queue"\n'
               '198.51.100.7:deny\n192.0.2.:allow,RELAYCLIENT=""\n')
 
 
-@pytest.fixture
-def etc(tmp_path):
-    path = tmp_path / "etc"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def fake_tcprules(tmp_path):
-    log = tmp_path / "tcprules-log"
-    log.mkdir()
-    script = tmp_path / "fake-tcprules"
-    script.write_text(FAKE_TCPRULES.format(log=log))
-    script.chmod(0o755)
-    return str(script)
-
-
-def rules_args(etc, tcprules, **extra):
-    args = dict(relay_clients=["127.", "192.0.2.10"], rules_file=str(etc / "tcp.smtp"), rules_cdb=str(etc / "tcp.smtp.cdb"),
-                tcprules=tcprules, variable_prefix="ucspi_tcp_")
-    args.update(extra)
-    return args
-
-
 def test_the_hosts_own_rules_are_kept_and_a_second_run_changes_nothing(capsys, etc, fake_tcprules):
+    tcprules, _log = fake_tcprules
     (etc / "tcp.smtp").write_text(HOST_RULES)
-    result = run(capsys, rules_args(etc, fake_tcprules), diff=True)
+    result = run(capsys, rules_args(etc, tcprules), diff=True)
     assert result["changed"] and result["kept"] == HOST_RULES.splitlines()[1:]
     text = (etc / "tcp.smtp").read_text()
     assert text.startswith(HOST_RULES) and front_end_ownership.RULES_BEGIN in text
     # The host's default rule answers everybody else: the collection writes no second one.
     assert [line for line in text.splitlines() if line.startswith(":")] == HOST_RULES.splitlines()[1:2]
     assert '127.:allow,RELAYCLIENT=""' in text and '192.0.2.10:allow,RELAYCLIENT=""' in text
-    assert run(capsys, rules_args(etc, fake_tcprules))["changed"] is False
+    assert run(capsys, rules_args(etc, tcprules))["changed"] is False
 
 
 @pytest.mark.parametrize("check", [False, True])
@@ -63,14 +40,15 @@ def test_the_hosts_own_rules_are_kept_and_a_second_run_changes_nothing(capsys, e
     (':allow,RELAYCLIENT=""', "tcprules:default"),
 ])
 def test_a_contradicting_rule_stops_the_module_with_nothing_changed(capsys, etc, fake_tcprules, line, entry, check):
+    tcprules, _log = fake_tcprules
     (etc / "tcp.smtp").write_text("# mine\n" + line + "\n")
     before = tree_listing(etc), (etc / "tcp.smtp").read_text()
-    result = run(capsys, rules_args(etc, fake_tcprules), check=check)
+    result = run(capsys, rules_args(etc, tcprules), check=check)
     assert result["failed"] and [c["entry"] for c in result["conflicts"]] == [entry]
     assert "nothing changed" in result["msg"] and str(etc / "tcp.smtp") in result["msg"] and line in result["msg"]
     assert "qmail_take_over" in result["msg"]
     assert (tree_listing(etc), (etc / "tcp.smtp").read_text()) == before
-    taken = run(capsys, rules_args(etc, fake_tcprules, take_over=[entry]), check=check)
+    taken = run(capsys, rules_args(etc, tcprules, take_over=[entry]), check=check)
     assert taken.get("failed") is not True and taken["changed"]
     if not check:
         assert line not in (etc / "tcp.smtp").read_text().splitlines() and "# mine" in (etc / "tcp.smtp").read_text()

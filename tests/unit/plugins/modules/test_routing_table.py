@@ -6,18 +6,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import functools
 import itertools
-import json
 import os
 import pwd
 import stat
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.modules import routing_table
+
+from .conftest import run_module
 
 from ....method_examples import METHOD_SETTINGS
 
@@ -85,14 +85,7 @@ def tree(tmp_path):
     return Tree(tmp_path)
 
 
-def run(capsys, args, check=False, diff=False):
-    module_args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    with patch_module_args(module_args):
-        with pytest.raises(SystemExit):
-            routing_table.main()
-    out = capsys.readouterr().out
-    result = json.loads(out)
-    return result
+run = functools.partial(run_module, routing_table)
 
 
 def test_writes_every_file_of_the_method(tree, capsys):
