@@ -8,10 +8,11 @@
 # 2. lab/build-image.sh: the base image, and the qmail image when an installed qmail is available:
 #    TEAMWARE_QMAIL_ARCHIVE / TEAMWARE_QMAIL_USERS, by default /opt/qmail-dist/qmail-installed.tar.gz and
 #    /opt/qmail-dist/qmail-users.txt when both exist (the repository never builds qmail),
-# 3. `molecule test -s NAME` for each scenario, LAB_JOBS at a time, each logged to LAB_LOG_DIR/NAME.log.
-#    A scenario whose platforms use the qmail image is SKIPPED (loudly, and counted) when that image is
-#    not there. The last line reads "scenarios: N passed, N failed, N skipped"; the exit status is 1
-#    when one failed (or there was nothing to run), else 0.
+# 3. `molecule test -s NAME` for each scenario (over the shared base .config/molecule/config.yml), LAB_JOBS at a
+#    time, each logged to LAB_LOG_DIR/NAME.log. A scenario whose platforms use the qmail image is SKIPPED
+#    (loudly, and counted) when that image is not there. The last line reads
+#    "scenarios: N passed, N failed, N skipped"; the exit status is 1 when one failed (or there was nothing to
+#    run), else 0.
 #
 # Works unattended (CI=true, no stdin). Variables:
 #   LAB_JOBS              scenarios run at the same time (default 2)
@@ -113,7 +114,8 @@ for name in "${scenarios[@]}"; do
     fi
 done
 
-needs_qmail() { grep -q 'LAB_QMAIL_IMAGE' "molecule/$1/molecule.yml"; }
+# a platform with `image: qmail` (molecule/resources/create.yml maps it to LAB_QMAIL_IMAGE)
+needs_qmail() { grep -Eq '^ +image: qmail *$' "molecule/$1/molecule.yml"; }
 
 to_run=()
 skipped=()
@@ -149,7 +151,8 @@ cleanup_scenario() {  # containers and network of a scenario, whatever molecule 
 run_one() {
     local name="$1" start rc
     start=$SECONDS
-    timeout --kill-after=30 "$TIMEOUT" molecule test -s "$name" >"${LOG_DIR}/${name}.log" 2>&1
+    timeout --kill-after=30 "$TIMEOUT" molecule --base-config "${REPO}/.config/molecule/config.yml" test -s "$name" \
+        >"${LOG_DIR}/${name}.log" 2>&1
     rc=$?
     if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
         echo "TIMEOUT after ${TIMEOUT}s" >>"${LOG_DIR}/${name}.log"

@@ -5,9 +5,12 @@ Office's tw.company.com, the naming rule tw.).
 
 EXAMPLES holds every variant that appears anywhere, with the method's own keys only (EXAMPLE_KEYS; the server, port
 and local domains belong to the page or lab that uses it).  METHOD_SETTINGS picks one variant per method for the
-module and role tests.  tests/unit/test_method_lists.py holds the other copies against EXAMPLES: the lab's
-inventory/lab/group_vars/method_*.yml, the settings on the docs/methods/*.md pages and the cases of
+module and role tests.  LAB_METHOD_FILES names the lab's inventory/lab/group_vars/method_*.yml, which
+scripts/docs/gen_method_lists.py writes from it.  tests/unit/test_method_lists.py holds the other copies against
+EXAMPLES: the lab's files, the settings on the docs/methods/*.md pages and the cases of
 tests/unit/plugins/module_utils/test_routing_document.py.
+
+Plain Python without imports: the generator loads this file by its path.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -52,3 +55,46 @@ _DEFAULT_VARIANT = {
 METHOD_SETTINGS = dict(
     (method, dict((k, val) for k, val in EXAMPLES[variant].items() if k != "teamware_integration_method"))
     for method, variant in _DEFAULT_VARIANT.items())
+
+
+# The lab's inventory/lab/group_vars/method_*.yml (scripts/docs/gen_method_lists.py writes them): one example each,
+# the file's comment, and what the lab's tests expect ({user} = the Teamware user's name): the address a sender uses,
+# the envelope recipient qmail hands to Teamware Office, and the Teamware address the connector files it under.
+LAB_METHOD_FILES = {
+    "method_smtp_alias_domain": dict(
+        example="smtp_alias_domain",
+        comment="Integration method 5.2.2, domain-based: ~alias/.qmail-default delivers the Teamware domain by SMTP (safe wrapper).",
+        rcpt="{user}@tw.company.com", envelope="{user}@tw.company.com", address="{user}@tw.company.com"),
+    "method_smtp_alias_user": dict(
+        example="smtp_alias_user_rewrite",
+        comment="Integration method 5.2.2, user-based: ~alias/.qmail-default delivers tw.* by SMTP, rewritten to \"$LOCAL\"@tw.company.com.",
+        rcpt="tw.{user}@company.com", envelope="tw.{user}@tw.company.com", address="tw.{user}@tw.company.com"),
+    "method_smtp_forward": dict(
+        example="smtp_forward",
+        comment="Integration method 5.2.4: ~alias/.qmail-default forwards tw.* to the alias base address tw.company.com, routed by smtproutes.",
+        rcpt="tw.{user}@company.com", envelope="tw.{user}@tw.company.com", address="tw.{user}@company.com"),
+    "method_smtp_smtproutes": dict(
+        example="smtp_smtproutes",
+        comment="Integration method 5.2.1: smtproutes sends tw.company.com to the Teamware Office server.",
+        rcpt="{user}@tw.company.com", envelope="{user}@tw.company.com", address="{user}@tw.company.com"),
+    "method_smtp_users": dict(
+        example="smtp_users",
+        comment="Integration method 5.2.3: users/assign maps tw.* to twu, whose .qmail-default delivers by SMTP (safe wrapper).",
+        rcpt="tw.{user}@company.com", envelope="tw.{user}@company.com", address="tw.{user}@company.com"),
+    "method_torecvm_alias_domain": dict(
+        example="torecvm_alias_domain",
+        comment="Integration method 5.1.1, domain-based: ~alias/.qmail-default pipes the Teamware domain into torecvm.",
+        rcpt="{user}@tw.company.com", envelope="{user}@tw.company.com", address="{user}@tw.company.com"),
+    "method_torecvm_alias_user": dict(
+        example="torecvm_alias_user",
+        comment="Integration method 5.1.1, user-based: ~alias/.qmail-default pipes tw.* addresses of company.com into torecvm.",
+        rcpt="tw.{user}@company.com", envelope="tw.{user}@company.com", address="tw.{user}@company.com"),
+    "method_torecvm_users": dict(
+        example="torecvm_users_rewrite",
+        comment="Integration method 5.1.3: users/assign maps tw.* to twu; the document's rewrite to \"$DEFAULT\"@tw.company.com.",
+        rcpt="tw.{user}@company.com", envelope="{user}@tw.company.com", address="{user}@tw.company.com"),
+    "method_torecvm_virtualdomains": dict(
+        example="torecvm_virtualdomains",
+        comment="Integration method 5.1.2: virtualdomains maps tw.company.com to twu, whose .qmail-default pipes into torecvm.",
+        rcpt="{user}@tw.company.com", envelope="{user}@tw.company.com", address="{user}@tw.company.com"),
+}

@@ -21,12 +21,24 @@ import shlex
 import subprocess
 import sys
 import time
+import types
 import uuid
 
 import testinfra
 import yaml
 
 PROJECT_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+if PROJECT_DIR not in sys.path:
+    sys.path.insert(0, PROJECT_DIR)
+
+from tests.collection_root import make_importable  # noqa: E402  pylint: disable=wrong-import-position
+
+try:
+    from ansible_collections.teamware.qmail.plugins.module_utils.methods import METHODS
+except ImportError:
+    make_importable()
+    from ansible_collections.teamware.qmail.plugins.module_utils.methods import METHODS
+
 GROUP_VARS = os.path.join(PROJECT_DIR, "inventory", "lab", "group_vars")
 QMAIL_DIR = "/var/qmail"
 SIMULATOR = "/usr/local/bin/teamware-office-simulator"
@@ -134,8 +146,22 @@ class Scenario:
         return self.vars["teamware_integration_method"]
 
     @property
+    def method_object(self):
+        """The method's object in METHODS (plugins/module_utils/methods.py): what it does, asked rather than spelt."""
+        return METHODS[self.method]
+
+    @property
     def transport(self):
-        return "torecvm" if self.method.startswith("torecvm") else "smtp"
+        """How Teamware Office takes the mail in (to.ini's mode, the simulator's "via"): torecvm or smtp."""
+        return self.method_object.transport.inbound
+
+    @property
+    def routing_kind(self):
+        return self.vars.get("teamware_routing") or self.method_object.routing_kinds[0]
+
+    def settings(self):
+        """The scenario's variables as the method objects read them (attributes, like routing.Settings)."""
+        return types.SimpleNamespace(**self.vars)
 
     @property
     def same_host(self):

@@ -18,10 +18,10 @@ import re
 import pytest
 import yaml
 
-from lab import QMAIL_DIR, SIMULATOR, TEAMWARE_ROOT, token, wait_until
+from lab import METHODS, QMAIL_DIR, SIMULATOR, TEAMWARE_ROOT, token, wait_until
 
 HOSTS = ["adopt-alias", "adopt-vdomain"]
-METHODS = {"adopt-alias": "smtp_alias", "adopt-vdomain": "torecvm_virtualdomains"}
+HAND_METHOD = {"adopt-alias": "smtp_alias", "adopt-vdomain": "torecvm_virtualdomains"}
 # Each host's own virtual domain (of another product) and the domain it is the backup MX for.
 OWN = {"adopt-alias": "other.example", "adopt-vdomain": "shop.example"}
 BACKUP = {"adopt-alias": "shop.example", "adopt-vdomain": "other.example"}
@@ -80,7 +80,7 @@ def entries(lab, host, name):
 @pytest.mark.parametrize("host", HOSTS)
 def test_adopt_found_the_hand_made_method_and_the_hosts_own_entries(adopted, host):
     found = adopted[host]
-    assert found["teamware_integration_method"] == METHODS[host]
+    assert found["teamware_integration_method"] == HAND_METHOD[host]
     assert found["teamware_domains"] == ["tw.company.com"]
     assert found["qmail_aliases"] == {"root": ["sysadm@company.com"]}
     assert sorted(found["qmail_extra_rcpthosts"]) == sorted([OWN[host], BACKUP[host]])
@@ -112,8 +112,9 @@ def test_mail_for_a_teamware_user_reaches_teamware_office(scenario, lab, host):
     message = teamware_message(lab, host, subject)[0]
     assert message["recipients"] == ["anna@tw.company.com"]
     assert message["sender"] == "sender@example.org"
-    assert message["via"] == ("smtp" if METHODS[host].startswith("smtp") else "torecvm")
-    if METHODS[host] == "torecvm_virtualdomains":
+    transport = METHODS[HAND_METHOD[host]].transport
+    assert message["via"] == transport.inbound
+    if transport.inbound == "torecvm":
         # site.yml's correction: torecvm now runs through preline
         assert message["return_path"] == "<sender@example.org>"
     assert not teamware_messages(lab, PEER[host], subject)

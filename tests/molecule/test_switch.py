@@ -9,11 +9,19 @@ __metaclass__ = type
 
 import pytest
 
+from lab import METHODS
+
 QMAIL = "/var/qmail"
-HOOKS = {
-    "torecvm_alias": "alias", "torecvm_virtualdomains": "virtualdomains", "torecvm_users": "users",
-    "smtp_smtproutes": "smtproutes", "smtp_alias": "alias", "smtp_users": "users", "smtp_forward": "forward",
+# What a hook leaves in qmail's configuration, by the place discovery finds it (Hook.found_at), for the Teamware
+# domains; and the word of a transport's .qmail pipe (Transport.delivery_found).
+LEFT_AT = {
+    "virtualdomains": lambda domains: [("virtualdomains lines", "grep -qv '^#' %s/control/virtualdomains" % QMAIL)],
+    "users": lambda domains: [("users/assign wildcard", "grep -q '^+' %s/users/assign" % QMAIL)],
+    "alias": lambda domains: [("~alias/.qmail-default", "test -e %s/alias/.qmail-default" % QMAIL)],
+    "smtproutes": lambda domains: [("smtproutes line for %s" % domain, "grep -q '^%s:' %s/control/smtproutes" % (domain, QMAIL))
+                                   for domain in domains],
 }
+PIPE_WORD = {"torecvm": "torecvm", "qmail_remote": "teamware-qmail-remote"}
 
 
 def applies(scenario):
@@ -25,27 +33,16 @@ def switch(scenario):
     return scenario.switched_from
 
 
-def artifacts(method, domains):
+def artifacts(name, domains):
     """What a method leaves in qmail's configuration: (description, shell test that is true when it is there)."""
-    hook = HOOKS[method]
-    found = []
-    if hook == "virtualdomains":
-        found.append(("virtualdomains lines", "grep -qv '^#' %s/control/virtualdomains" % QMAIL))
-    if hook == "users":
-        found.append(("users/assign wildcard", "grep -q '^+' %s/users/assign" % QMAIL))
-    if hook in ("virtualdomains", "users"):
+    method = METHODS[name]
+    hook = method.hook
+    found = LEFT_AT[hook.found_at](domains)
+    if hook.needs_routing_user:
         found.append(("~twu/.qmail-default", "test -e /home/twu/.qmail-default"))
-    if hook in ("alias", "forward"):
-        found.append(("~alias/.qmail-default", "test -e %s/alias/.qmail-default" % QMAIL))
-    if hook == "smtproutes":
-        for domain in domains:
-            found.append(("smtproutes line for %s" % domain, "grep -q '^%s:' %s/control/smtproutes" % (domain, QMAIL)))
-    if method.startswith("torecvm"):
-        found.append((".qmail file that pipes into torecvm",
-                      "grep -qs torecvm %s/alias/.qmail* /home/twu/.qmail*" % QMAIL))
-    elif hook in ("alias", "users"):
-        found.append((".qmail file that delivers by SMTP",
-                      "grep -qs teamware-qmail-remote %s/alias/.qmail* /home/twu/.qmail*" % QMAIL))
+    if hook.pipes_delivery:
+        word = PIPE_WORD[method.transport.delivery_found]
+        found.append((".qmail file that pipes into %s" % word, "grep -qs %s %s/alias/.qmail* /home/twu/.qmail*" % (word, QMAIL)))
     return found
 
 
@@ -72,13 +69,13 @@ def test_domains_moved_between_locals_and_rcpthosts(scenario, lab, switch):
     rcpthosts = lab.read_file(scenario.qmail, "%s/control/rcpthosts" % QMAIL).splitlines()
     for domain in scenario.vars["teamware_domains"]:
         assert domain in rcpthosts
-        if scenario.vars["teamware_routing"] == "domain" and HOOKS[scenario.method] != "alias":
-            assert domain not in local
+        made_local = scenario.method_object.hook.teamware_local_domains(scenario.routing_kind, [domain])
+        assert (domain in local) == bool(made_local), (domain, local)
 
 
 def test_the_connector_follows_the_new_method(scenario, lab, switch):
     to_ini = lab.read_file(scenario.teamware, "/to/to.ini").splitlines()
-    assert ("sendmail = %d" % (scenario.transport == "torecvm")) in to_ini, to_ini
+    assert ("sendmail = %d" % scenario.method_object.transport.sendmail) in to_ini, to_ini
     if scenario.transport == "smtp":
         assert "smtp_port = %d" % scenario.smtp_port in to_ini, to_ini
         assert lab.check(scenario.teamware, "/usr/local/sbin/lab-mime-connector status").strip() == "up"

@@ -50,7 +50,7 @@ def test_the_module_documents_exactly_the_methods():
     assert doc["choices"] == METHODS
     text = " ".join(doc["description"])
     for method in routing.METHODS.values():
-        assert "V(%s)" % method.name in text and (method.name == "none" or "(%s)" % method.section in text)
+        assert "V(%s)" % method.name in text and (not method.routes_mail or "(%s)" % method.section in text)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -59,7 +59,7 @@ def test_every_method_has_its_page_example_lab_file_and_scenario(method):
     with open(os.path.join(REPO, "docs", "README.md")) as handle:
         assert "methods/%s.md" % method in handle.read()
     assert method in METHOD_SETTINGS
-    if method == "none":
+    if not routing.METHODS[method].routes_mail:
         return
     lab = glob.glob(os.path.join(REPO, "inventory", "lab", "group_vars", "method_%s*.yml" % method))
     assert lab, "no lab method file for %s" % method
@@ -176,7 +176,7 @@ def test_every_method_but_none_has_a_scenario_of_its_own():
         methods = set(by_file[g] for g in groups)
         if len(methods) == 1 and scenario.startswith(list(methods)[0]):
             covered |= methods
-    assert covered == set(METHODS) - {"none"}
+    assert covered == set(name for name, method in routing.METHODS.items() if method.routes_mail)
 
 
 def _table_rows(path, first_column=r"\[`([a-z_]+)`\]\([a-z_/]*\.md\)"):
@@ -193,10 +193,7 @@ def test_the_method_tables_of_the_docs_list_exactly_the_methods(path):
     rows = _table_rows(path)
     expected = [(m.name, m.section, _routing_words(m)) for m in routing.METHODS.values()]
     found = [(name, section, kind.strip()) for name, section, kind in rows]
-    if path.endswith("choosing-a-method.md"):
-        expected = [row for row in expected if row[0] != "none"]
-        found = [row for row in found if row[0] != "none"]
-    assert sorted(found) == sorted(expected)
+    assert found == expected
 
 
 def test_the_docs_name_every_method_in_their_lists():
@@ -206,7 +203,7 @@ def test_the_docs_name_every_method_in_their_lists():
     with open(os.path.join(REPO, "README.md")) as handle:
         text = " ".join(handle.read().split())
     for method in routing.METHODS.values():
-        if method.name != "none":
+        if method.routes_mail:
             assert "`%s` (%s)" % (method.name, method.section) in text
 
 
@@ -220,14 +217,36 @@ def _generator():
 
 def test_the_generated_method_lists_are_up_to_date():
     gen = _generator()
-    assert gen.read_methods(REPO) == [(m.name, m.section) for m in routing.METHODS.values()]
+    assert gen.read_methods(REPO) == [(m.name, m.section, m.routing_kinds) for m in routing.METHODS.values()]
     stale = sorted(rel for rel, (current, new) in gen.rendered(REPO).items() if current != new)
     assert stale == [], "run scripts/docs/gen_method_lists.py (and scripts/docs/gen_role_reference.py)"
+    assert gen.stale_lab_files(REPO) == [], "run scripts/docs/gen_method_lists.py: it removes them"
 
 
-def test_the_generator_writes_a_new_method_into_every_list(tmp_path):
-    gen = _generator()
-    for rel in list(gen.targets(REPO)) + [gen.METHODS_PY]:
+NEW_PAGE = """# `smtp_virtualdomains`
+
+> a method made for the test
+
+<!-- method tables: scripts/docs/gen_method_lists.py writes these into docs/methods/README.md and docs/choosing-a-method.md
+gets mail by: SMTP
+qmail routes with: `control/virtualdomains`
+on the qmail host: yes (port 2025)
+on its own host: yes
+in one sentence: the Teamware domains are virtual domains of the routing user, which sends them on by SMTP
+-->
+"""
+NEW_EXAMPLE = """
+EXAMPLES["smtp_virtualdomains"] = dict(_DOMAIN, teamware_integration_method="smtp_virtualdomains")
+LAB_METHOD_FILES["method_smtp_virtualdomains"] = dict(
+    example="smtp_virtualdomains", comment="Integration method x.1: virtualdomains, then SMTP.",
+    rcpt="{user}@tw.company.com", envelope="{user}@tw.company.com", address="{user}@tw.company.com")
+"""
+
+
+def _copy_for_generator(gen, tmp_path):
+    """The files the generator reads and writes, in a copy of the repository with the method added to METHODS."""
+    for rel in list(gen.targets(REPO)) + [gen.METHODS_PY, gen.EXAMPLES_PY] + [
+            os.path.relpath(path, REPO) for path in glob.glob(os.path.join(REPO, "docs", "methods", "*.md"))]:
         os.makedirs(str(tmp_path / os.path.dirname(rel)), exist_ok=True)
         shutil.copy(os.path.join(REPO, rel), str(tmp_path / rel))
     with open(str(tmp_path / gen.METHODS_PY)) as handle:
@@ -238,7 +257,36 @@ def test_the_generator_writes_a_new_method_into_every_list(tmp_path):
                               '"virtualdomains", ("domain",)),\n' + last)
     with open(str(tmp_path / gen.METHODS_PY), "w") as handle:
         handle.write(text)
+
+
+def test_the_generator_writes_a_new_method_into_every_list(tmp_path):
+    gen = _generator()
+    _copy_for_generator(gen, tmp_path)
+    with pytest.raises(ValueError, match="docs/methods/smtp_virtualdomains.md: missing"):
+        gen.rendered(str(tmp_path))
+    (tmp_path / "docs" / "methods" / "smtp_virtualdomains.md").write_text(NEW_PAGE.replace("gets mail by: SMTP\n", ""))
+    with pytest.raises(ValueError, match="smtp_virtualdomains.md: its 'method tables' comment lacks gets mail by"):
+        gen.rendered(str(tmp_path))
+    (tmp_path / "docs" / "methods" / "smtp_virtualdomains.md").write_text(NEW_PAGE)
     rendered = gen.rendered(str(tmp_path))
-    assert sorted(rendered) == sorted(gen.targets(REPO))
-    for rel, (current, new) in rendered.items():
+    for rel in gen.targets(REPO):
+        current, new = rendered[rel]
         assert "smtp_virtualdomains" not in current and "smtp_virtualdomains" in new, rel
+    for rel in gen.TABLES:
+        assert ("| [`smtp_virtualdomains`](%ssmtp_virtualdomains.md) | x.1 | domain | SMTP |"
+                % gen.TABLES[rel][1]) in rendered[rel][1], rel
+
+
+def test_the_generator_writes_the_lab_file_of_a_new_example(tmp_path):
+    gen = _generator()
+    _copy_for_generator(gen, tmp_path)
+    with open(str(tmp_path / gen.EXAMPLES_PY), "a") as handle:
+        handle.write(NEW_EXAMPLE)
+    files = gen.lab_files(str(tmp_path))
+    assert sorted(files) == sorted(list(gen.lab_files(REPO)) + [os.path.join(gen.LAB_GROUP_VARS, "method_smtp_virtualdomains.yml")])
+    settings = yaml.safe_load(files[os.path.join(gen.LAB_GROUP_VARS, "method_smtp_virtualdomains.yml")])
+    # the method has one routing kind: the file spells it out, as every lab file does
+    assert settings == dict(teamware_integration_method="smtp_virtualdomains", teamware_routing="domain",
+                            teamware_domains=["tw.company.com"], teamware_user_prefix=None, teamware_rewrite_domain=None,
+                            lab_teamware_rcpt="{user}@tw.company.com", lab_teamware_envelope="{user}@tw.company.com",
+                            lab_teamware_address="{user}@tw.company.com")

@@ -12,6 +12,8 @@ import shutil
 
 import pytest
 
+from ansible_collections.teamware.qmail.plugins.module_utils import routing
+
 from .fake_host import FakeHost
 from .playbook_helpers import REPO, run_playbook, snapshot
 from .test_qmail_role import METHODS
@@ -54,7 +56,7 @@ def test_site_configures_everything_and_a_second_run_changes_nothing(tmp_path, h
         assert "tcp-env qmail-smtpd" in read(os.path.join(etc, "inetd.conf")).replace(host.qmail + "/bin/", "")
         assert not os.path.lexists(os.path.join(host.root, "service", "qmail-smtpd"))
     to_ini = read(os.path.join(host.root, "to", "to.ini"))
-    assert ("sendmail = 1" in to_ini) == method.startswith("torecvm")
+    assert ("sendmail = 1" in to_ini) == routing.METHODS[method].transport.sendmail
     assert "own_node" in read(os.path.join(host.root, "to", "tombsmtp.ini"))
     host.clear_actions()
     before = snapshot(host.root)
