@@ -141,8 +141,8 @@ HOST_CHECKS = {
 
 
 @pytest.mark.parametrize("breakage, message", HOST_CHECKS.values(), ids=list(HOST_CHECKS))
-def test_a_host_that_cannot_take_the_inventory_stops_the_run_before_any_host_changes(tmp_path, configured, breakage,
-                                                                                      message):
+def test_a_host_that_cannot_take_the_inventory_stops_the_run_before_any_host_changes(
+        tmp_path, configured, breakage, message):
     good = configured
     assert would_change(tmp_path, good, "smtp_alias", "tcpserver")
     bad = FakeHost(tmp_path / "bad")
