@@ -34,15 +34,18 @@ SITE_ROLE = "site"
 # The inventory does not set them, but hostvars holds the registered ones and the facts once a play has run.
 # tests/unit/plugins/filter/test_inventory_variables.py checks this list against the roles and playbooks.
 COLLECTION_SET = frozenset((
-    "inetd_hosts_allow_marker", "inetd_hup", "inetd_other_port", "inetd_own_port", "inetd_relay", "inetd_relay_options",
-    "inetd_smtp_banner",
+    "inetd_hosts_allow_marker", "inetd_hup", "inetd_look", "inetd_other_port", "inetd_own_port", "inetd_relay",
+    "inetd_relay_options", "inetd_smtp_banner",
     "mime_connector_options", "mime_connector_paths", "mime_connector_problems",
     "mime_connector_settings", "mime_connector_state",
-    "qmail_rollout", "qmail_routing", "qmail_routing_again", "qmail_routing_result", "qmail_send_service", "qmail_site",
-    "qmail_site_front_end", "qmail_site_front_end_files",
-    "qmail_site_inetd", "qmail_site_other_front_end", "qmail_site_other_front_end_active", "qmail_site_tcpserver",
-    "ucspi_tcp_link", "ucspi_tcp_other_port", "ucspi_tcp_own_port", "ucspi_tcp_real_dir", "ucspi_tcp_relay",
-    "ucspi_tcp_required_programs", "ucspi_tcp_smtp_banner", "ucspi_tcp_svok",
+    "qmail_rollout", "qmail_routing", "qmail_routing_again", "qmail_routing_look", "qmail_routing_result",
+    "qmail_routing_table_options", "qmail_send_service", "qmail_send_service_look", "qmail_send_service_options",
+    "qmail_site", "qmail_site_front_end", "qmail_site_front_end_role",
+    "qmail_site_inetd", "qmail_site_other_front_end", "qmail_site_other_front_end_active",
+    "qmail_site_other_front_end_role", "qmail_site_tcpserver",
+    "ucspi_tcp_link", "ucspi_tcp_look", "ucspi_tcp_other_port", "ucspi_tcp_own_port", "ucspi_tcp_real_dir",
+    "ucspi_tcp_relay",
+    "ucspi_tcp_relay_rules_options", "ucspi_tcp_required_programs", "ucspi_tcp_smtp_banner", "ucspi_tcp_svok",
 ))
 
 _SPECS = {}

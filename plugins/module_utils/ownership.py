@@ -64,17 +64,20 @@ class State:
     """What the collection wrote on the host, and what it still owes the host.
 
     lines: kind -> the entry lines it wrote; dot_qmail: paths of its .qmail files; pending: actions
-    (PENDING_ACTIONS) recorded before a change and cleared after they ran; legacy: no state file was found, but
-    the control files carry the marker of a version that owned whole files.
+    (PENDING_ACTIONS) recorded before a change and cleared after they ran; route_checked: the digest of the deploy
+    check's settings when it last passed on these entries (dropped whenever they change); legacy: no state file was
+    found, but the control files carry the marker of a version that owned whole files.
     """
 
-    def __init__(self, lines=None, dot_qmail=(), pending=(), method=None, legacy=False, found=False):
+    def __init__(self, lines=None, dot_qmail=(), pending=(), method=None, legacy=False, found=False,
+                 route_checked=None):
         self.lines = dict((kind, list((lines or {}).get(kind, []))) for kind, _name in LINE_FILES)
         self.dot_qmail = sorted(set(dot_qmail))
         self.pending = [action for action in PENDING_ACTIONS if action in pending]
         self.method = method
         self.legacy = legacy
         self.found = found
+        self.route_checked = route_checked
 
     @classmethod
     def parse(cls, text, path="state file"):
@@ -91,7 +94,9 @@ class State:
                                               % (path, STATE_FORMAT))
         pending = owed_actions.actions(data, "pending", PENDING_ACTIONS, path)
         lines = dict((KIND_OF_NAME.get(name, name), list(value)) for name, value in data["lines"].items())
-        return cls(lines, data.get("dot_qmail", []), pending, data.get("method"), found=True)
+        checked = data.get("route_checked")
+        return cls(lines, data.get("dot_qmail", []), pending, data.get("method"), found=True,
+                   route_checked=checked if isinstance(checked, str) else None)
 
     def render(self):
         """The state file's text: stable JSON an admin can read."""
@@ -103,6 +108,8 @@ class State:
             "dot_qmail": self.dot_qmail,
             "pending": self.pending,
         }
+        if self.route_checked:
+            data["route_checked"] = self.route_checked
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
     def owns_line(self, kind, line):

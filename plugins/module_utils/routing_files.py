@@ -132,8 +132,9 @@ def _plan_dot_qmail(result, entry, take_over, foreign_entries):
                                          kind="dot_qmail"))
 
 
-def new_state(table, planned, pending):
-    return ownership.State(planned.owned, planned.dot_qmail, pending, table["method"])
+def new_state(table, planned, pending, route_checked=None):
+    """The state after the change; route_checked: the deploy check's digest that still holds for these entries."""
+    return ownership.State(planned.owned, planned.dot_qmail, pending, table["method"], route_checked=route_checked)
 
 
 def intent_state(old, table, planned, pending):

@@ -227,25 +227,23 @@ options:
   routing_user_shell:
     description: With O(routing_user_home), the login shell the caller gives the routing user.
     type: str
-  route_report:
+  route_check:
     description:
-      - Where qmail delivers some addresses, asked the way M(teamware.qmail.qmail_route_info) is asked, as a dict of its
-        options (O(teamware.qmail.qmail_route_info#module:addresses), O(teamware.qmail.qmail_route_info#module:passwd_file),
-        O(teamware.qmail.qmail_route_info#module:teamware_domains), ...) except C(qmail_dir), for which this module's
-        O(qmail_dir) is used. It is checked before anything changes.
-      - Answered (RV(route_report)) only when this call changed nothing and left nothing to do (RV(follow_up_needed)), so
-        that the files it reads are those qmail routes by. site.yml sets it, so that a run that changes nothing makes no
-        second call for its deploy check.
+      - The deploy check's settings, as a dict of M(teamware.qmail.qmail_route_info)'s options
+        (O(teamware.qmail.qmail_route_info#module:addresses), O(teamware.qmail.qmail_route_info#module:expected), ...)
+        except C(qmail_dir). They are checked before anything changes, and their digest is compared with the one
+        recorded in the state file when the check last passed - RV(route_check_due) says whether the deploy check has
+        something new to look at. This module never answers the check; M(teamware.qmail.qmail_route_info) does.
+      - site.yml sets it, so that a run that changes nothing skips its deploy check (the files are those checked last
+        time, against the same expectations), unless C(teamware_route_check_every_run) asks for it.
     type: dict
-  front_end:
+  route_check_passed:
     description:
-      - The chosen SMTP front end, whose files are looked at (never written) before anything changes, so that a front-end
-        line of the host's own that contradicts the inventory stops the run before the routing changes either (see
-        M(teamware.qmail.relay_rules)' O(teamware.qmail.relay_rules#module:take_over); O(qmail_take_over) is used).
-        site.yml sets it. Keys C(kind) (V(tcpserver) or V(inetd)), C(relay_clients), C(rules_file), C(inetd_conf),
-        C(hosts_allow), C(hosts_allow_marker), C(qmail_dir), C(tcpd), C(user), C(bind_address), C(port); missing keys take
-        the front-end roles' defaults.
-    type: dict
+      - Record in the state file that the deploy check passed for O(route_check) and the entries the collection wrote.
+        Any later change of those entries drops the record. Nothing is recorded when this call still had files to
+        write.
+    type: bool
+    default: false
 notes:
   - The C(.qmail) file names follow qmail-local, lower case with C(.) written as C(:) (C(~alias/.qmail-john:doe)).
 """
@@ -341,13 +339,12 @@ follow_up_needed:
     - False on a host whose routing is already right and complete, so that a role can skip all of it at once.
   returned: always
   type: bool
-route_report:
+route_check_due:
   description:
-    - What M(teamware.qmail.qmail_route_info) returns for O(route_report) (RV(teamware.qmail.qmail_route_info#module:summary),
-      RV(teamware.qmail.qmail_route_info#module:routes), RV(teamware.qmail.qmail_route_info#module:config), ...), without
-      the relay clients, which the front end writes after this call. Its warnings are the module's warnings.
-  returned: when O(route_report) is set, nothing changed and RV(follow_up_needed) is false
-  type: dict
+    - The deploy check has something new to look at - files to write, or no record that it passed for O(route_check)
+      on these entries.
+  returned: when O(route_check) is set
+  type: bool
 kept:
   description: The host's own entries that were kept, by file (rcpthosts, locals, virtualdomains, smtproutes, users/assign).
   returned: always
@@ -377,17 +374,16 @@ actions:
 """
 
 import grp
+import hashlib
+import json
 import os
 import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.teamware.qmail.plugins.module_utils import cdb_reader
 from ansible_collections.teamware.qmail.plugins.module_utils import files
-from ansible_collections.teamware.qmail.plugins.module_utils import front_end_ownership
 from ansible_collections.teamware.qmail.plugins.module_utils import ownership
-from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils import route_report
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.module_utils import routing_files
@@ -396,15 +392,16 @@ from ansible_collections.teamware.qmail.plugins.module_utils.validators import V
 SETTING_OPTIONS = tuple(routing.DEFAULTS)
 
 
-def route_report_params(module, raw):
-    """The route_report option checked against qmail_route_info's options (None when not set)."""
+def route_check_digest(module, raw):
+    """The route_check option checked against qmail_route_info's options, as a digest (None when not set)."""
     if raw is None:
         return None
     validated = ArgumentSpecValidator(route_report.REPORT_OPTIONS).validate(dict((k, v) for k, v in raw.items() if v is not None))
     problems = list(validated.error_messages) or route_report.report_problems(validated.validated_parameters)
     if problems:
-        module.fail_json(msg="route_report: %s; nothing changed" % "; ".join(problems))
-    return validated.validated_parameters
+        module.fail_json(msg="route_check: %s; nothing changed" % "; ".join(problems))
+    text = json.dumps(validated.validated_parameters, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def lookup_account(name, overrides):
@@ -496,8 +493,8 @@ ARGUMENT_SPEC = dict(
     completed_actions=dict(type="list", elements="str", default=[], choices=list(ownership.PENDING_ACTIONS)),
     routing_user_home=dict(type="path"),
     routing_user_shell=dict(type="str"),
-    route_report=dict(type="dict"),
-    front_end=dict(type="dict"),
+    route_check=dict(type="dict"),
+    route_check_passed=dict(type="bool", default=False),
 )
 
 
@@ -584,29 +581,14 @@ def write_changes(module, planned, changes, intent, final):
             module.fail_json(msg="could not write %s: %s" % (fstate.path, exc), changes=changes)
 
 
-def settled_report(module, params, report_params, result):
-    """The deploy check's answer, from the files qmail routes by, when this call changed nothing (route_report)."""
-    library, library_name = cdb_reader.best_library()
-    try:
-        result["route_report"] = route_report.report(params["qmail_dir"], report_params, library, library_name, relay=False)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="route_report: cannot read the qmail configuration: %s" % exc)
-    for text in route_report.report_warnings(result["route_report"]):
-        module.warn(text)
-
-
-def check_front_end(module, params):
-    """The front end's own lines that contradict the inventory stop the run here, before anything changes."""
-    spec = params["front_end"]
-    try:
-        clients = relay.relay_clients(spec.get("relay_clients") or [], "qmail_relay_clients")
-        conflicts = front_end_ownership.host_conflicts(spec, clients, files.read_text, params["qmail_take_over"])
-    except ValidationError as exc:
-        module.fail_json(msg="Invalid front-end settings, nothing changed: %s" % exc.render())
-    except OSError as exc:
-        module.fail_json(msg="front_end: cannot read the front end's files, nothing changed: %s" % exc)
-    if conflicts:
-        module.fail_json(msg=front_end_ownership.render_conflicts(conflicts), conflicts=conflicts)
+def route_check_record(state, changes, digest, passed):
+    """The deploy check's record in the new state, and whether the check is due: a record holds only for the entries
+    it was made on (any change drops it) and for the same settings."""
+    if changes:
+        return None, True
+    if passed and digest:
+        return digest, False
+    return state.route_checked, digest is not None and state.route_checked != digest
 
 
 def load_state(module, qmail_dir):
@@ -620,20 +602,19 @@ def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     params = module.params
     qmail_dir = params["qmail_dir"]
-    report_params = route_report_params(module, params["route_report"])
+    digest = route_check_digest(module, params["route_check"])
     missing = missing_installation(qmail_dir, params["qmail_required_users"], params["qmail_required_groups"], params["qmail_accounts"])
     if missing:
         module.fail_json(msg="qmail_dir: qmail is not installed as the collection expects, nothing changed: %s" % "; ".join(missing))
     accounts = Accounts(module, params)
     table = compute_table(module, params, accounts)
-    if params["front_end"]:
-        check_front_end(module, params)
     if accounts.routing_user_needed and not module.check_mode:
         # Look before acting: the settings are valid, but the routing user must be created (or set right) first;
         # the role does that and calls the module again.  Nothing is written.
+        due = dict(route_check_due=True) if digest is not None else {}
         module.exit_json(changed=False, routing_user_needed=True, follow_up_needed=True, table=table, changes=[],
                          changed_kinds=[], stale=[], kept={}, taken_over=[],
-                         actions=dict(hup_qmail_send=False, rebuild_users_cdb=False))
+                         actions=dict(hup_qmail_send=False, rebuild_users_cdb=False), **due)
     state = load_state(module, qmail_dir)
     planned, stale = plan_host(module, params, table, accounts, state)
     changes = [change for change in (files.plan(fstate) for fstate in planned.states) if change]
@@ -641,8 +622,9 @@ def main():
     actions = owed_actions(params, state, kinds)
     # Only what leaves no trace on the host is remembered (a users/cdb older than users/assign shows itself).
     pending = [name for name in ownership.UNTRACED_ACTIONS if actions[name]]
-    final = files.FileState(routing_files.state_path(qmail_dir), routing_files.new_state(table, planned, pending).render(),
-                            kind="state")
+    checked, due = route_check_record(state, changes, digest, params["route_check_passed"])
+    final = files.FileState(routing_files.state_path(qmail_dir),
+                            routing_files.new_state(table, planned, pending, checked).render(), kind="state")
     state_change = files.plan(final)
     if not module.check_mode and (changes or state_change):
         intent = files.FileState(final.path, routing_files.intent_state(state, table, planned, pending).render(), kind="state")
@@ -661,8 +643,8 @@ def main():
     )
     if module._diff:
         result["diff"] = [routing_files.diff_note(change, planned) for change in changes + [state_change] if change]
-    if report_params is not None and not result["changed"] and not result["follow_up_needed"]:
-        settled_report(module, params, report_params, result)
+    if digest is not None:
+        result["route_check_due"] = due
     module.exit_json(**result)
 
 

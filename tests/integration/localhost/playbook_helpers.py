@@ -41,13 +41,15 @@ class Result:
         return self.recap[host]["changed"]
 
 
-def run_playbook(playbook, tmp_path, variables, check=False, diff=False, extra_args=(), extra_env=None):
-    """ansible-playbook with a localhost inventory whose host vars are ``variables`` (``extra_env``: more settings)."""
+def run_playbook(playbook, tmp_path, variables, check=False, diff=False, extra_args=(), extra_env=None, hosts=None):
+    """ansible-playbook with a localhost inventory whose host vars are ``variables`` (``extra_env``: more settings).
+    ``hosts``: {name: host vars} instead, several hosts reached over the local connection (``variables`` for all)."""
     inventory = os.path.join(str(tmp_path), "inventory.json")
-    hosts = dict((group, {"hosts": {"localhost": None}}) for group in ("qmail_hosts", "teamware_servers"))
+    members = dict((name, dict(values or {})) for name, values in (hosts or {"localhost": None}).items())
+    groups = dict((group, {"hosts": members}) for group in ("qmail_hosts", "teamware_servers"))
     with open(inventory, "w") as handle:
-        json.dump({"all": {"children": hosts, "vars": dict(variables, ansible_connection="local",
-                                                           ansible_python_interpreter=sys.executable)}}, handle)
+        json.dump({"all": {"children": groups, "vars": dict(variables, ansible_connection="local",
+                                                            ansible_python_interpreter=sys.executable)}}, handle)
     env = dict(os.environ,
                ANSIBLE_COLLECTIONS_PATH=collections_path(),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_RETRY_FILES_ENABLED="0",

@@ -141,29 +141,40 @@ def test_check_mode_on_a_fresh_tree_does_not_assert(tmp_path, host):
 ASK_TASK = "TASK [Ask qmail where the addresses go] "
 
 
-def test_a_site_run_that_changes_nothing_takes_the_routes_from_the_qmail_role(tmp_path, host):
+def test_a_site_run_checks_a_host_until_a_check_passed_on_what_is_there_now(tmp_path, host):
     first = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=RIGHT))
     assert first.returncode == 0, first.output
     assert ASK_TASK in first.output  # the routing changed: qmail_route_info is asked after qmail-newu and the HUP
+    assert "All 4 expected routes are right" in first.output
+    with open(os.path.join(host.qmail, "control", "teamware-qmail.json")) as handle:
+        assert '"route_checked"' in handle.read()
 
+    # nothing new since the check that passed: no check, no module call for it
     again = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=RIGHT))
     assert again.returncode == 0 and again.changed() == 0, again.output
-    assert ASK_TASK not in again.output  # routing_table's route_report answered
-    assert "All 4 expected routes are right" in again.output
-    assert "tw.john@company.com -> Teamware Office by torecvm" in again.output
+    assert ASK_TASK not in again.output and "expected routes are right" not in again.output
 
+    # other expectations are new: checked, and the wrong routes stop the run; nothing is recorded, so a rerun with
+    # the same inventory checks (and fails) again
     before = snapshot(host.root)
-    wrong = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=WRONG))
-    assert wrong.returncode != 0 and wrong.changed() == 0
-    assert ASK_TASK not in wrong.output
-    assert "tw.john@company.com: expected mailbox:twu, got teamware_torecvm" in wrong.output
-    assert "johnw@company.com: expected teamware, got mailbox:johnw" in wrong.output
-    assert snapshot(host.root) == before
+    for _attempt in range(2):
+        wrong = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=WRONG))
+        assert wrong.returncode != 0 and wrong.changed() == 0, wrong.output
+        assert ASK_TASK in wrong.output
+        assert "tw.john@company.com: expected mailbox:twu, got teamware_torecvm" in wrong.output
+        assert "johnw@company.com: expected teamware, got mailbox:johnw" in wrong.output
+        assert snapshot(host.root) == before
+
+    # teamware_route_check_every_run: checked although nothing is new; the record stands as it was
+    every = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=RIGHT,
+                                                       teamware_route_check_every_run=True))
+    assert every.returncode == 0 and every.changed() == 0, every.output
+    assert ASK_TASK in every.output and "All 4 expected routes are right" in every.output
 
     # teamware_route_check: false: no answer is asked for, and nothing is checked
     off = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=WRONG, teamware_route_check=False))
     assert off.returncode == 0 and off.changed() == 0, off.output
-    assert "expected routes are right" not in off.output
+    assert ASK_TASK not in off.output and "expected routes are right" not in off.output
 
 
 class Greeter:

@@ -2,7 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """site.yml checks everything before the first write (issue 14, part 3): a configured host whose routing would change
 (smtp_smtproutes to another method) and one wrong setting that used to be caught only after qmail's routing had been
-rewritten and qmail-send told; the run stops in the first play and the host's files stay byte for byte as they were."""
+rewritten and qmail-send told; the run stops in the first play and the host's files stay byte for byte as they were.
+And what only a host can tell (qmail installed, its own entries, programs, service directories): a second host that
+cannot take the inventory stops the run in the first play, before the first host changes."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -18,8 +20,8 @@ from .playbook_helpers import REPO, run_playbook, snapshot
 from .test_qmail_role import METHODS
 
 SITE = os.path.join(REPO, "site.yml")
-FIRST_PLAY = "PLAY [Check the inventory before anything changes]"
-QMAIL_PLAY = "PLAY [Configure the qmail hosts]"
+FIRST_PLAY = "PLAY [Check the inventory and look at every host before anything changes]"
+QMAIL_PLAY = "PLAY [Configure and check the hosts, a batch at a time]"
 
 pytestmark = pytest.mark.skipif(not shutil.which("tcprules"), reason="needs tcprules (Debian package ucspi-tcp)")
 
@@ -104,3 +106,55 @@ def test_a_wrong_setting_stops_the_run_before_anything_changes(tmp_path, configu
     assert FIRST_PLAY in result.output and QMAIL_PLAY not in result.output, result.output
     assert snapshot(host.root) == before
     assert host.actions() == []
+
+
+def broken_qmail(host):
+    os.unlink(os.path.join(host.qmail, "bin", "qmail-send"))
+    return {}
+
+
+def contradicting_entry(host):
+    domain = METHODS["smtp_smtproutes"]["teamware_domains"][0]
+    host.write(os.path.join(host.qmail, "control", "smtproutes"), "%s:partner.example.net\n" % domain)
+    return dict(method="smtp_smtproutes")
+
+
+def file_for_service_dir(host):
+    host.site_variables()  # makes the service directories
+    host.write(os.path.join(host.root, "service", "qmail-smtpd"), "not a link\n")
+    return {}
+
+
+def missing_tcpd(host):
+    return dict(qmail_smtp_front_end="inetd", inetd_tcpd=missing(host, "tcpd"))
+
+
+# What the second host has wrong, and what the message must say.
+HOST_CHECKS = {
+    "qmail not installed": (broken_qmail, "qmail_dir: qmail is not installed as the collection expects"),
+    "an entry of the host's own that contradicts the method": (
+        contradicting_entry, "Entries on the host that the collection did not write contradict the inventory"),
+    "something else where the service directory is linked": (file_for_service_dir, "is not a symbolic link"),
+    "tcpd missing while inetd_manage_packages is false": (
+        missing_tcpd, "inetd_manage_packages: false, but {nowhere}/tcpd cannot be found"),
+}
+
+
+@pytest.mark.parametrize("breakage, message", HOST_CHECKS.values(), ids=list(HOST_CHECKS))
+def test_a_host_that_cannot_take_the_inventory_stops_the_run_before_any_host_changes(
+        tmp_path, configured, breakage, message):
+    good = configured
+    assert would_change(tmp_path, good, "smtp_alias", "tcpserver")
+    bad = FakeHost(tmp_path / "bad")
+    extra = breakage(bad)
+    bad_variables = site_variables(bad, extra.pop("method", "smtp_alias"), **extra)
+    before = snapshot(good.root)
+
+    # mail1 comes first: in a run without the looks, it would have been rewritten before mail2 failed
+    result = run_playbook(SITE, tmp_path, {}, hosts={"mail1": site_variables(good, "smtp_alias"), "mail2": bad_variables})
+
+    assert result.returncode != 0, result.output
+    assert message.format(nowhere=missing(bad, "")[:-1]) in result.output, result.output
+    assert FIRST_PLAY in result.output and QMAIL_PLAY not in result.output, result.output
+    assert snapshot(good.root) == before
+    assert good.actions() == []

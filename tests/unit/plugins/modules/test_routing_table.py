@@ -280,7 +280,7 @@ def test_the_home_and_shell_of_an_existing_routing_user_are_compared(tree, home,
                                               dict(args)) is needed
 
 
-# --- what follows the call, and the deploy check it answers on a settled host ------------------
+# --- what follows the call, and whether the deploy check is due ------------------
 
 def test_follow_up_is_needed_until_the_routing_is_settled(tree, capsys):
     first = run(capsys, tree.args("smtp_users"))
@@ -307,30 +307,47 @@ REPORT = {"addresses": ["john@tw.company.com"], "passwd_file": "/nonexistent-pas
           "teamware_servers": ["[127.0.0.1]:2025"], "tcp_rules": None}
 
 
-def test_a_settled_host_answers_the_route_report(tree, capsys, monkeypatch):
-    monkeypatch.setattr(routing_table.AnsibleModule, "warn", lambda self, text: None)
-    args = tree.args("smtp_smtproutes", teamware_domains=["tw.company.com"], route_report=REPORT)
+def test_the_deploy_check_is_due_until_it_passed_on_these_entries_with_these_settings(tree, capsys):
+    args = tree.args("smtp_smtproutes", teamware_domains=["tw.company.com"], route_check=REPORT)
     first = run(capsys, args)
-    assert first["changed"] is True and "route_report" not in first
+    assert first["changed"] is True and first["route_check_due"] is True
     tree.write("users/cdb", "")  # as qmail-newu would
-    owed = run(capsys, args)  # the HUP is still owed: no report yet
-    assert owed["follow_up_needed"] is True and "route_report" not in owed
     run(capsys, dict(args, completed_actions=["hup_qmail_send"]))  # as the role does after the HUP
-    second = run(capsys, args)
-    assert second["changed"] is False and second["follow_up_needed"] is False
-    report = second["route_report"]
-    assert report["routes"][0]["address"] == "john@tw.company.com"
-    assert report["routes"][0]["class"] == "remote"
-    assert "Teamware Office by SMTP" in report["summary"][0]
-    # the relay clients come from the front end, which writes after this call
-    assert "relay_clients" not in report
-    checked = run(capsys, args, check=True)
-    assert checked["route_report"]["summary"] == report["summary"]
+    settled = run(capsys, args)
+    # the files are right, but no check has passed on them yet
+    assert settled["changed"] is False and settled["follow_up_needed"] is False and settled["route_check_due"] is True
+    # the module never answers the check itself
+    assert "route_report" not in settled
+    looked = run(capsys, dict(args, route_check_passed=True), check=True)
+    assert looked["changed"] is True and "route_checked" not in tree.read("control/teamware-qmail.json")
+    recorded = run(capsys, dict(args, route_check_passed=True))
+    assert recorded["changed"] is True and recorded["route_check_due"] is False
+    assert "route_checked" in tree.read("control/teamware-qmail.json")
+    again = run(capsys, args)
+    assert again["changed"] is False and again["route_check_due"] is False
+    assert run(capsys, args, check=True)["route_check_due"] is False
+    # other expectations: the record does not hold for them
+    other = run(capsys, dict(args, route_check=dict(REPORT, expected={"john@tw.company.com": "teamware"})), check=True)
+    assert other["route_check_due"] is True
+    # a change of the entries drops the record, also when the settings of the check are the same
+    changed = run(capsys, tree.args("smtp_smtproutes", teamware_domains=["tw.company.com", "tw2.company.com"],
+                                    route_check=REPORT))
+    assert changed["changed"] is True and changed["route_check_due"] is True
+    assert "route_checked" not in tree.read("control/teamware-qmail.json")
+    back = run(capsys, args)
+    assert back["changed"] is True and back["route_check_due"] is True
 
 
-def test_a_host_with_a_follow_up_does_not_answer_the_route_report(tree, capsys):
-    result = run(capsys, tree.args("smtp_users", route_report=REPORT))
-    assert result["follow_up_needed"] is True and "route_report" not in result
+def test_no_record_while_the_call_still_writes_files(tree, capsys):
+    result = run(capsys, tree.args("smtp_smtproutes", teamware_domains=["tw.company.com"], route_check=REPORT,
+                                   route_check_passed=True))
+    assert result["changed"] is True and result["route_check_due"] is True
+    assert "route_checked" not in tree.read("control/teamware-qmail.json")
+
+
+def test_without_route_check_the_module_says_nothing_of_it(tree, capsys):
+    result = run(capsys, tree.args("smtp_users"))
+    assert "route_check_due" not in result
 
 
 @pytest.mark.parametrize("report, message", [
@@ -338,15 +355,15 @@ def test_a_host_with_a_follow_up_does_not_answer_the_route_report(tree, capsys):
     (dict(REPORT, unknown_option=1), "unknown_option"),
     ({"passwd_file": "/etc/passwd"}, "addresses"),
 ])
-def test_a_bad_route_report_fails_before_anything_changes(tree, capsys, report, message):
+def test_a_bad_route_check_fails_before_anything_changes(tree, capsys, report, message):
     before = tree.snapshot()
-    result = run(capsys, tree.args("smtp_smtproutes", route_report=report))
-    assert result["failed"] is True and result["msg"].startswith("route_report: ") and message in result["msg"]
+    result = run(capsys, tree.args("smtp_smtproutes", route_check=report))
+    assert result["failed"] is True and result["msg"].startswith("route_check: ") and message in result["msg"]
     assert tree.snapshot() == before
 
 
 def test_a_wrong_word_in_the_expected_routes_fails_before_anything_changes(tree, capsys):
     before = tree.snapshot()
-    result = run(capsys, tree.args("smtp_smtproutes", route_report=dict(REPORT, expected={"john@tw.company.com": "nowhere"})))
-    assert result["failed"] is True and result["msg"].startswith("route_report: expected: ") and "nowhere" in result["msg"]
+    result = run(capsys, tree.args("smtp_smtproutes", route_check=dict(REPORT, expected={"john@tw.company.com": "nowhere"})))
+    assert result["failed"] is True and result["msg"].startswith("route_check: expected: ") and "nowhere" in result["msg"]
     assert tree.snapshot() == before
