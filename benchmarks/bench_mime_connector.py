@@ -15,6 +15,9 @@ alternately so that all see the same machine load:
 * (b) the role as it is: mime_connector_info, the collection's writer mime_connector_files in check mode, and,
   when it names a change, stop, mime_connector_files, start.
 
+and, for scale, (floor) the no-op of a look in one call (mime_connector_info alone): what the role's no-op would cost
+if one read-only call also answered which keys change.
+
 Each as a no-op (the files are right) and as a change (mime_connector_no_relay flips, one key changes).  (a) leaves
 out the own_node reorder of tombsmtp.ini, which would cost (a) one more call: its times are a lower bound.  The
 medians and their ratios to the one-task play are printed as a Markdown table.
@@ -83,7 +86,6 @@ INI_FILE = """---
       loop: "{{ settings.edits }}"
       check_mode: true
       diff: false
-      changed_when: false
       register: would
 
     - name: Stop here when nothing changes
@@ -101,6 +103,21 @@ INI_FILE = """---
     - name: Start the connector
       ansible.builtin.command: "{{ mime_connector_start_command }}"
       changed_when: true
+"""
+
+FLOOR = """---
+- name: (floor) one read-only call
+  hosts: teamware_servers
+  gather_facts: false
+  tasks:
+    - name: Look at Teamware Office
+      teamware.qmail.mime_connector_info:
+        root: "{{ teamware_root }}"
+        state_file: "{{ teamware_root }}/teamware-qmail-connector.state"
+      register: teamware
+
+    - name: Stop here
+      ansible.builtin.meta: end_host
 """
 
 TO_INI = """; Teamware Office configuration
@@ -136,7 +153,7 @@ def setup(tmp):
         handle.write("#!/bin/sh\nexit 0\n")
     os.chmod(ctl, 0o755)
     playbooks = {}
-    for name, text in (("one", ONE_TASK), ("b", ROLE), ("a", INI_FILE)):
+    for name, text in (("one", ONE_TASK), ("b", ROLE), ("a", INI_FILE), ("floor", FLOOR)):
         playbooks[name] = os.path.join(tmp, "%s.yml" % name)
         with open(playbooks[name], "w") as handle:
             handle.write(text)
@@ -157,13 +174,14 @@ def variant(variables, name, no_relay):
 
 
 def rounds(args):
-    times = dict((key, []) for key in ("one", "a-noop", "a-change", "b-noop", "b-change"))
+    times = dict((key, []) for key in ("one", "floor", "a-noop", "a-change", "b-noop", "b-change"))
     with tempfile.TemporaryDirectory() as tmp:
         playbooks, variables = setup(tmp)
         no_relay = 1
         timed(playbooks["b"], tmp, variant(variables, "b", no_relay))
         for number in range(args.rounds):
             times["one"].append(timed(playbooks["one"], tmp, variables)[0])
+            times["floor"].append(timed(playbooks["floor"], tmp, variables)[0])
             for name in ("a", "b"):
                 seconds, changed = timed(playbooks[name], tmp, variant(variables, name, no_relay))
                 if changed != 0:
@@ -186,6 +204,7 @@ def main():
     one = statistics.median(times["one"])
     labels = {
         "one": "one-task play",
+        "floor": "(floor) one read-only call (mime_connector_info alone), no-op",
         "a-noop": "(a) ini_file for every key, no-op", "a-change": "(a) ini_file for every key, one key changes",
         "b-noop": "(b) mime_connector_files, no-op", "b-change": "(b) mime_connector_files, one key changes",
     }

@@ -15,6 +15,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.teamware.qmail.plugins.modules import mime_connector_info
 
+
 def run_module(capsys, args, check_mode=False):
     if check_mode:
         args = dict(args, _ansible_check_mode=True)
