@@ -133,7 +133,7 @@ def file_mode(module):
     return mode
 
 
-def new_state(module, path, content, status):
+def new_state(module, path, content, status, mode):
     """The file's FileState: an existing file keeps its mode and owner, a new one takes mode and its directory's owner."""
     if status is not None:
         return files.FileState(path, content, uid=status.st_uid, gid=status.st_gid, mode=stat.S_IMODE(status.st_mode))
@@ -142,7 +142,7 @@ def new_state(module, path, content, status):
         parent = os.stat(directory)
     except OSError as exc:
         module.fail_json(msg="cannot create %s: its directory %s: %s" % (path, directory, exc.strerror))
-    return files.FileState(path, content, uid=parent.st_uid, gid=parent.st_gid, mode=file_mode(module))
+    return files.FileState(path, content, uid=parent.st_uid, gid=parent.st_gid, mode=mode)
 
 
 def main():
@@ -157,6 +157,7 @@ def main():
     )
     params = module.params
     settings = params["settings"]
+    mode = file_mode(module)
     if not isinstance(settings.get("edits"), list):
         module.fail_json(msg="settings: 'edits' is missing; pass the result of teamware.qmail.mime_connector_settings")
     paths = {connector.TO_INI: params["to_ini"], connector.TOMBSMTP_INI: params["tombsmtp_ini"]}
@@ -178,7 +179,7 @@ def main():
         if not changed:
             continue
         changes += changed
-        states.append(new_state(module, path, content, statuses[name]))
+        states.append(new_state(module, path, content, statuses[name], mode))
         diffs.append({"before_header": path if statuses[name] else "%s (absent)" % path, "after_header": path,
                       "before": texts[name] or "", "after": content})
     if not module.check_mode:

@@ -154,8 +154,14 @@ def test_lines_to_fix_by_hand_stop_it_before_any_change(capsys, root, make, word
 def test_a_missing_directory_and_a_bad_mode_fail(capsys, root, tmp_path):
     result = run_module(capsys, args(tmp_path / "nowhere", settings_for(SMTP)))
     assert result["failed"] is True and "its directory" in result["msg"]
-    result = run_module(capsys, args(root, settings_for(SMTP), mode="rw"))
+    settings = settings_for(SMTP)
+    to_ini, tombsmtp = as_written(settings)
+    write(root / "to.ini", to_ini.replace("strict", "any"))
+    write(root / "tombsmtp.ini", tombsmtp)
+    before = snapshot(str(root))
+    result = run_module(capsys, args(root, settings, mode="rw"))
     assert result["failed"] is True and "mode: 'rw'" in result["msg"]
+    assert snapshot(str(root)) == before
 
 
 def test_settings_must_come_from_the_filter(capsys, root):
