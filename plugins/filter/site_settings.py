@@ -36,7 +36,7 @@ SITE_ROLE = "site"
 COLLECTION_SET = frozenset((
     "inetd_hosts_allow_marker", "inetd_hup", "inetd_other_port", "inetd_own_port", "inetd_relay", "inetd_smtp_banner",
     "mime_connector_options", "mime_connector_problems",
-    "mime_connector_settings", "mime_connector_state", "mime_connector_teamware",
+    "mime_connector_settings", "mime_connector_state",
     "qmail_rollout", "qmail_routing", "qmail_routing_again", "qmail_routing_result", "qmail_send_service", "qmail_site",
     "qmail_site_front_end", "qmail_site_front_end_files",
     "qmail_site_inetd", "qmail_site_other_front_end", "qmail_site_other_front_end_active", "qmail_site_tcpserver",

@@ -153,6 +153,38 @@ def edit_file(text, edits):
     return "".join(lines), changes
 
 
+def file_mode(value):
+    """A file mode such as ``"0644"`` (octal text) or 420 as an int; None when it is not one."""
+    try:
+        mode = value if isinstance(value, int) else int(str(value), 8)
+    except ValueError:
+        return None
+    return mode if 0 <= mode <= 0o7777 else None
+
+
+def input_problem(settings, mode):
+    """What is wrong with the writer's settings and mode (before any file is read); None when nothing is."""
+    if file_mode(mode) is None:
+        return "mode: %r is not an octal file mode such as '0644'" % (mode,)
+    if not isinstance(settings.get("edits"), list):
+        return "settings: 'edits' is missing; pass the result of teamware.qmail.mime_connector_settings"
+    return None
+
+
+def plan(texts, settings):
+    """What the writer makes of the files: (lines to fix by hand, {name: (new text, changes)}).
+
+    texts: {file name (connector.TO_INI, connector.TOMBSMTP_INI): its text, None when there is none}; settings: the
+    result of the mime_connector_settings filter.  With lines to fix by hand nothing else is worked out.  Both
+    mime_connector_files (which then writes) and mime_connector_info (which only tells) take their changes from here.
+    """
+    problems = to_ini_problems(texts.get(TO_INI)) + tombsmtp_problems(texts.get(TOMBSMTP_INI))
+    if problems:
+        return problems, {}
+    return [], dict((name, edit_file(text, [edit for edit in settings["edits"] if edit["file"] == name]))
+                    for name, text in texts.items())
+
+
 def _unique(values):
     result = []
     for value in values:

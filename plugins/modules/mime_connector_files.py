@@ -97,40 +97,7 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.teamware.qmail.plugins.module_utils import connector, connector_files, files
-
-
-def read_file(name, path, problems):
-    """The file's text (None when it does not exist or cannot be used) and its status (None when it does not exist)."""
-    try:
-        status = os.lstat(path)
-    except FileNotFoundError:
-        return None, None
-    if not stat.S_ISREG(status.st_mode):
-        problems.append("%s: %s is not a regular file" % (name, path))
-        return None, status
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except (IOError, OSError) as exc:
-        problems.append("%s: cannot read %s: %s" % (name, path, exc))
-        return None, status
-    try:
-        return raw.decode("utf-8"), status
-    except UnicodeDecodeError as exc:
-        problems.append("%s: %s is not UTF-8 text (byte %d); fix it by hand" % (name, path, exc.start))
-        return None, status
-
-
-def file_mode(module):
-    value = module.params["mode"]
-    try:
-        mode = int(str(value), 8) if not isinstance(value, int) else value
-    except ValueError:
-        mode = -1
-    if not 0 <= mode <= 0o7777:
-        module.fail_json(msg="mode: %r is not an octal file mode such as '0644'" % (value,))
-    return mode
+from ansible_collections.teamware.qmail.plugins.module_utils import connector_files, connector_files_look, files
 
 
 def new_state(module, path, content, status, mode):
@@ -157,31 +124,26 @@ def main():
     )
     params = module.params
     settings = params["settings"]
-    mode = file_mode(module)
-    if not isinstance(settings.get("edits"), list):
-        module.fail_json(msg="settings: 'edits' is missing; pass the result of teamware.qmail.mime_connector_settings")
-    paths = {connector.TO_INI: params["to_ini"], connector.TOMBSMTP_INI: params["tombsmtp_ini"]}
-    problems, texts, statuses = [], {}, {}
-    for name, path in paths.items():
-        texts[name], statuses[name] = read_file(name, path, problems)
-    problems += connector_files.to_ini_problems(texts[connector.TO_INI])
-    problems += connector_files.tombsmtp_problems(texts[connector.TOMBSMTP_INI])
-    if problems:
-        module.fail_json(msg="Fix these lines by hand, nothing changed: " + "; ".join(problems), problems=problems)
+    problem = connector_files.input_problem(settings, params["mode"])
+    if problem:
+        module.fail_json(msg=problem)
+    mode = connector_files.file_mode(params["mode"])
+    # The same look (and connector_files.plan) as mime_connector_info's, whose changes the role acts on.
+    look = connector_files_look.Look(params["to_ini"], params["tombsmtp_ini"], settings)
+    if look.problems:
+        module.fail_json(msg=connector_files_look.FIX_BY_HAND + "; ".join(look.problems), problems=look.problems)
     for text in settings.get("warnings") or []:
         module.warn(text)
 
-    changes, diffs, states, facts = [], [], [], {}
-    for name, path in paths.items():
-        edits = [edit for edit in settings["edits"] if edit["file"] == name]
-        content, changed = connector_files.edit_file(texts[name], edits)
-        facts[name] = {"path": path, "exists": statuses[name] is not None, "changed": bool(changed)}
+    diffs, states = [], []
+    for name, path in look.paths.items():
+        content, changed = look.plans[name]
         if not changed:
             continue
-        changes += changed
-        states.append(new_state(module, path, content, statuses[name], mode))
-        diffs.append({"before_header": path if statuses[name] else "%s (absent)" % path, "after_header": path,
-                      "before": texts[name] or "", "after": content})
+        states.append(new_state(module, path, content, look.statuses[name], mode))
+        diffs.append({"before_header": path if look.statuses[name] else "%s (absent)" % path, "after_header": path,
+                      "before": look.texts[name] or "", "after": content})
+    changes, facts = look.changes(), look.facts()
     if not module.check_mode:
         for state in states:
             try:

@@ -17,8 +17,12 @@ description:
     it (O(torecvm_needed)).
   - Tells whether the connector is owed a start (RV(start_owed)), because an earlier run stopped it and did not start it again
     (O(state_file)), or O(status_command) says it does not run.
-  - Nothing is changed. The connector's files are M(teamware.qmail.mime_connector_files)' (in check mode it tells what
-    would change).
+  - With O(settings), also tells which of the connector's keys in O(to_ini) and O(tombsmtp_ini)
+    M(teamware.qmail.mime_connector_files) would change (RV(changes)), worked out by the writer's own code on the same
+    inputs (the same read of the files and the same edits), so that one call looks at everything the role
+    C(teamware.qmail.mime_connector) needs before it changes anything. It fails as the writer would, naming the lines to
+    fix by hand, and shows the O(settings)' warnings as its own.
+  - Nothing is changed, in any mode. M(teamware.qmail.mime_connector_files) writes the files.
 author:
   - teamware.qmail contributors (@teamware)
 extends_documentation_fragment:
@@ -49,6 +53,23 @@ options:
         When it says the connector does not run, RV(start_owed) is true. Empty or omitted, whether it runs is unknown.
       - It runs in check mode too.
     type: str
+  settings:
+    description:
+      - The connector settings, the result of P(teamware.qmail.mime_connector_settings#filter), as
+        M(teamware.qmail.mime_connector_files) takes them. With them, RV(changes) and RV(files) are returned.
+    type: dict
+  to_ini:
+    description: The connector's C(to.ini); required with O(settings).
+    type: path
+  tombsmtp_ini:
+    description: The connector's C(tombsmtp.ini); required with O(settings).
+    type: path
+  mode:
+    description:
+      - The mode M(teamware.qmail.mime_connector_files) would give a file it creates; only checked here, so that a wrong
+        one fails before anything changes.
+    type: raw
+    default: "0644"
 notes:
   - Run it as the user that may read the Teamware Office root (usually with C(become)).
 seealso:
@@ -65,6 +86,21 @@ EXAMPLES = r"""
 - name: Stop unless torecvm is there
   ansible.builtin.assert:
     that: teamware.torecvm.executable
+
+- name: Look at Teamware Office and at what its connector's files need
+  teamware.qmail.mime_connector_info:
+    root: /to
+    settings: "{{ hostvars[groups['qmail_hosts'][0]] | teamware.qmail.mime_connector_settings }}"
+    to_ini: /to/to.ini
+    tombsmtp_ini: /to/tombsmtp.ini
+  register: teamware
+
+- name: Write the keys only where they need it
+  teamware.qmail.mime_connector_files:
+    settings: "{{ hostvars[groups['qmail_hosts'][0]] | teamware.qmail.mime_connector_settings }}"
+    to_ini: /to/to.ini
+    tombsmtp_ini: /to/tombsmtp.ini
+  when: teamware.changes | length > 0
 """
 
 RETURN = r"""
@@ -97,6 +133,19 @@ start_owed_reason:
   description: Why RV(start_owed) is true; empty when it is not.
   returned: always
   type: str
+changes:
+  description:
+    - The keys M(teamware.qmail.mime_connector_files) would change with the same O(settings), as C(file [section] option)
+      or C(file option); empty when the files are right.
+  returned: when O(settings) is given
+  type: list
+  elements: str
+  sample: ["to.ini [MIME] mode", "tombsmtp.ini own_node"]
+files:
+  description: C(to.ini) and C(tombsmtp.ini) by the names the edits use, with their path, whether they exist, and whether they would change.
+  returned: when O(settings) is given
+  type: dict
+  sample: {"to.ini": {path: /to/to.ini, exists: true, changed: true}}
 """
 
 import grp
@@ -105,6 +154,8 @@ import pwd
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.teamware.qmail.plugins.module_utils import connector_files, connector_files_look
 
 
 def owner_names(status):
@@ -139,6 +190,22 @@ def connector_status(module, state_file, status_command):
     return running, False, ""
 
 
+def files_result(module):
+    """changes and files as mime_connector_files would find them (its Look, its plan), or its failure."""
+    params = module.params
+    if params["settings"] is None:
+        return {}
+    problem = connector_files.input_problem(params["settings"], params["mode"])
+    if problem:
+        module.fail_json(msg=problem)
+    look = connector_files_look.Look(params["to_ini"], params["tombsmtp_ini"], params["settings"])
+    if look.problems:
+        module.fail_json(msg=connector_files_look.FIX_BY_HAND + "; ".join(look.problems), problems=look.problems)
+    for text in params["settings"].get("warnings") or []:
+        module.warn(text)
+    return {"changes": look.changes(), "files": look.facts()}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -147,9 +214,15 @@ def main():
             torecvm_needed=dict(type="bool", default=False),
             state_file=dict(type="path"),
             status_command=dict(type="str"),
+            settings=dict(type="dict"),
+            to_ini=dict(type="path"),
+            tombsmtp_ini=dict(type="path"),
+            mode=dict(type="raw", default="0644"),
         ),
+        required_together=[("settings", "to_ini", "tombsmtp_ini")],
         supports_check_mode=True,
     )
+    found = files_result(module)
     params = module.params
     root = params["root"]
     root_status = look(root)
@@ -174,6 +247,7 @@ def main():
         running=running,
         start_owed=start_owed,
         start_owed_reason=reason,
+        **found
     )
 
 
