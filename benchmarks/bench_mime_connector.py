@@ -12,11 +12,11 @@ alternately so that all see the same machine load:
 * (a) community.general.ini_file for every key on every run: the read-only look (mime_connector_info), ini_file
   in check mode for each key (the only way to know, without predicting ini_file, whether the connector must be
   stopped), and, when one of them would change, stop, ini_file for each key, start;
-* (b) the role as it is: mime_connector_info, the collection's writer mime_connector_files in check mode, and,
-  when it names a change, stop, mime_connector_files, start.
+* (b) the role as it is: one read-only call of mime_connector_info, which also names the keys the collection's
+  writer mime_connector_files would change (with the writer's own code), and, when it names a change, stop,
+  mime_connector_files, start.
 
-and, for scale, (floor) the no-op of a look in one call (mime_connector_info alone): what the role's no-op would cost
-if one read-only call also answered which keys change.
+and, for scale, (floor) a look in one call that does not read the files (mime_connector_info without the settings).
 
 Each as a no-op (the files are right) and as a change (mime_connector_no_relay flips, one key changes).  (a) leaves
 out the own_node reorder of tombsmtp.ini, which would cost (a) one more call: its times are a lower bound.  The
@@ -49,7 +49,7 @@ ONE_TASK = """---
 """
 
 ROLE = """---
-- name: (b) the mime_connector role (mime_connector_info, mime_connector_files in check mode, then only what changes)
+- name: (b) the mime_connector role (mime_connector_info with the writer's changes, then only what changes)
   hosts: teamware_servers
   gather_facts: false
   roles:
