@@ -36,7 +36,7 @@ SITE_ROLE = "site"
 COLLECTION_SET = frozenset((
     "inetd_hosts_allow_marker", "inetd_hup", "inetd_look", "inetd_other_port", "inetd_own_port", "inetd_relay",
     "inetd_relay_options", "inetd_smtp_banner",
-    "mime_connector_options", "mime_connector_paths", "mime_connector_problems",
+    "mime_connector_options", "mime_connector_problems",
     "mime_connector_settings", "mime_connector_state",
     "qmail_rollout", "qmail_routing", "qmail_routing_again", "qmail_routing_look", "qmail_routing_result",
     "qmail_routing_table_options", "qmail_send_service", "qmail_send_service_look", "qmail_send_service_options",

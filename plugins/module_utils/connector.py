@@ -21,11 +21,8 @@ and of the outgoing SMTP server (all set through the Admin client or
 collection's assumption, shared with the test simulator (simulator/README.md).
 
 Pure Python: the filter plugins and the tests import it; nothing here touches a
-host.  ``inspect_files`` looks at the current file contents (read by the
-teamware.qmail.mime_connector_info module) for what community.general.ini_file
-cannot handle safely, and finds out whether ini_file's edits would change
-anything (``ini_file_would_change``), so that the connector is stopped only
-when a file really changes.
+host.  ``connector_files`` turns the settings' ``edits`` into the files' new
+text (the teamware.qmail.mime_connector_files module writes it).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -188,7 +185,7 @@ class Settings:
         return [first] + [ALIAS_PREFIX + alias for alias in self.own_node_aliases] + list(self.own_nodes[1:])
 
     def edits(self):
-        """One community.general.ini_file call per key: file, section (None = top level), option, value_list."""
+        """The keys the connector's files get, in the order they are written: file, section (None = top level), option, value_list."""
         result = []
         to_ini = self.to_ini()
         for key in TO_INI_KEYS:
@@ -456,170 +453,3 @@ def compute(variables, options=None):
     if found:
         raise v.ValidationError(found)
     return settings.as_dict()
-
-
-# --- the files as they are --------------------------------------------------------------
-
-# community.general.ini_file's own matching of an active "option = value" line.
-_ACTIVE = r"^[ \t]*(%s)[ \t]*(=|$)[ \t]*(.*)$"
-_ANY_KEY = re.compile(r"^[ \t]*([A-Za-z0-9_.-]+)[ \t]*(=|$)")
-
-
-def _lines(text):
-    if text is None:
-        return []
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    return text.split("\n")
-
-
-def own_node_values(text):
-    """Values of the active own_node lines at top level (before the first section), in file order."""
-    pattern = re.compile(_ACTIVE % re.escape("own_node"))
-    found = []
-    for line in _lines(text):
-        if line.startswith("["):
-            break
-        match = pattern.match(line.rstrip("\r"))
-        if match:
-            found.append(match.group(3))
-    return found
-
-
-def ini_file_order(current, desired):
-    """The order community.general.ini_file (state present, exclusive) leaves repeated values in.
-
-    It keeps lines whose value is wanted where they are, overwrites the other
-    lines with the missing values in order, deletes the rest and appends what is
-    still missing.
-    """
-    values = []
-    for value in desired:
-        if value not in values:
-            values.append(value)
-    lines = list(current)
-    kept = [False] * len(lines)
-    for index, value in enumerate(lines):
-        if value in values:
-            kept[index] = True
-            values.remove(value)
-    for index in range(len(lines)):
-        if not kept[index] and values:
-            lines[index] = values.pop(0)
-            kept[index] = True
-    return [value for index, value in enumerate(lines) if kept[index]] + values
-
-
-def inspect_files(settings, to_ini_text, tombsmtp_text):
-    """What the current files need beyond ini_file's edits, and what it cannot do safely.
-
-    Returns {"problems": [...], "own_node_reorder": bool}.  ini_file compares
-    section and key names with their case; the connector (and the simulator) do
-    not, so a ``[mime]`` section or a ``Mode =`` key would stay in force beside
-    the written ones: those are refused (nothing is written) with the line to fix.
-    """
-    found = []
-    managed = dict((key.lower(), key) for key in TO_INI_KEYS)
-    section = None
-    mime_headers = 0
-    for number, line in enumerate(_lines(to_ini_text), 1):
-        if line.startswith("["):
-            section = line[1:line.find("]")].strip() if "]" in line else line[1:].strip()
-            if section.lower() == MIME_SECTION.lower():
-                mime_headers += 1
-                if section != MIME_SECTION:
-                    found.append("%s line %d: section [%s]: write it [%s], as the role edits it" % (TO_INI, number, section, MIME_SECTION))
-            continue
-        if section is None or section.lower() != MIME_SECTION.lower():
-            continue
-        match = _ANY_KEY.match(line)
-        if match and match.group(1).lower() in managed and match.group(1) != managed[match.group(1).lower()]:
-            found.append("%s line %d: key %r in [%s]: write it %r, as the role edits it"
-                         % (TO_INI, number, match.group(1), section, managed[match.group(1).lower()]))
-    if mime_headers > 1:
-        found.append("%s has %d [%s] sections: merge them into one" % (TO_INI, mime_headers, MIME_SECTION))
-
-    section = None
-    for number, line in enumerate(_lines(tombsmtp_text), 1):
-        if line.startswith("["):
-            section = line[1:line.find("]")].strip() if "]" in line else line[1:].strip()
-            continue
-        match = _ANY_KEY.match(line)
-        if not match or match.group(1).lower() != "own_node":
-            continue
-        if match.group(1) != "own_node":
-            found.append("%s line %d: key %r: write it 'own_node', as the role edits it" % (TOMBSMTP_INI, number, match.group(1)))
-        elif section is not None:
-            found.append("%s line %d: own_node in section [%s]: the role manages own_node at the top of the file, "
-                         "before any section; move or remove it" % (TOMBSMTP_INI, number, section))
-    current = own_node_values(tombsmtp_text)
-    desired = settings["tombsmtp_ini"]["own_node"]
-    reorder = ini_file_order(current, desired) != desired
-    texts = {TO_INI: to_ini_text, TOMBSMTP_INI: tombsmtp_text}
-    pending = [edit for edit in settings["edits"]
-               if ini_file_would_change(texts[edit["file"]], edit["section"], edit["option"], edit["value_list"])]
-    return {
-        "problems": found,
-        "own_node_current": current,
-        "own_node_reorder": reorder,
-        "pending_edits": pending,
-        "needs_change": bool(pending) or reorder,
-    }
-
-
-# community.general.ini_file's own patterns (plugins/modules/ini_file.py): an active option line, a section header.
-_INI_FILE_ACTIVE_OPTION = r"(?: |\t)*(?P<comment>)%s(?: |\t)*(?P<sep>=|$)(?: |\t)*(?P<value>.*)"
-_INI_FILE_SECTION = r"^\[\s*%s\s*]"
-
-
-def ini_file_lines(text):
-    """The lines ini_file reads: utf-8-sig, universal newlines, each line with its end ("\n") if it has one."""
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = [line + "\n" for line in text.split("\n")]
-    lines[-1] = lines[-1][:-1]
-    if lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-def ini_file_would_change(text, section, option, values):
-    """Whether community.general.ini_file would change a file that holds ``text`` (None: no such file).
-
-    The call is the role's: state present, exclusive, ignore_spaces, modify_inactive_option false,
-    allow_no_value false, create true; an existing file keeps its mode and owner.  ini_file leaves the
-    file alone exactly when the section exists (or is the top of the file), the file ends with a
-    newline, and the active lines of the option hold each wanted value once and nothing else: it keeps
-    a line with a wanted value, overwrites or deletes every other one and appends what is missing.
-    Lines that differ only in the spaces around "=" count as equal (ignore_spaces).  The unit tests
-    hold this against ini_file itself.
-    """
-    if text is None:
-        return True
-    lines = ini_file_lines(text)
-    if lines and not lines[-1].endswith("\n"):
-        return True  # ini_file adds the missing newline
-    if section:
-        header = re.compile(_INI_FILE_SECTION % re.escape(section.strip()))
-        starts = [index for index, line in enumerate(lines) if header.match(line)]
-        if not starts:
-            return True  # ini_file appends the section
-        body = lines[starts[0] + 1:]
-    else:
-        body = lines
-    active = re.compile(_INI_FILE_ACTIVE_OPTION % re.escape(option))
-    wanted = []
-    for value in values:
-        if value not in wanted:
-            wanted.append(value)
-    for line in body:
-        if line.startswith("["):
-            break
-        match = active.match(line)
-        if not match:
-            continue
-        if match.group("value") not in wanted:
-            return True  # overwritten with a missing value, or deleted
-        wanted.remove(match.group("value"))
-    return bool(wanted)  # what is still missing is appended

@@ -10,47 +10,38 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: mime_connector_info
-short_description: Look at a Teamware Office installation and tell whether the MIME connector's files must change
+short_description: Look at a Teamware Office installation and at whether its MIME connector is owed a start
 version_added: "0.1.0"
 description:
-  - In one call, looks at the Teamware Office root, at C(torecvm) and its spool directory when the method pipes mail into
-    it, and reads C(to.ini) and C(tombsmtp.ini).
-  - Compares the files with the settings that P(teamware.qmail.mime_connector_settings#filter) computed, the way
-    M(community.general.ini_file) would edit them (state present, exclusive, ignore_spaces, modify_inactive_option false),
-    and returns the edits that would change a file. The role C(teamware.qmail.mime_connector) stops the connector only
-    when there is one, so that a run that changes nothing never stops Teamware Office.
-  - Reports the lines that C(ini_file) cannot edit safely (a C([mime]) section or a C(Mode =) key the connector would
-    still read, C(own_node) inside a section, text that is not UTF-8) and whether the C(own_node) lines must be written
-    again to get their order right.
-  - The C(warnings) of O(settings) (risky connector settings) are the module's warnings.
+  - In one call, looks at the Teamware Office root, and at C(torecvm) and its spool directory when qmail pipes mail into
+    it (O(torecvm_needed)).
   - Tells whether the connector is owed a start (RV(start_owed)), because an earlier run stopped it and did not start it again
     (O(state_file)), or O(status_command) says it does not run.
-  - Nothing is changed.
+  - With O(settings), also tells which of the connector's keys in O(to_ini) and O(tombsmtp_ini)
+    M(teamware.qmail.mime_connector_files) would change (RV(changes)), worked out by the writer's own code on the same
+    inputs (the same read of the files and the same edits), so that one call looks at everything the role
+    C(teamware.qmail.mime_connector) needs before it changes anything. It fails as the writer would, naming the lines to
+    fix by hand, and shows the O(settings)' warnings as its own.
+  - Nothing is changed, in any mode. M(teamware.qmail.mime_connector_files) writes the files.
 author:
   - teamware.qmail contributors (@teamware)
 extends_documentation_fragment:
   - teamware.qmail.attributes.INFO
 options:
-  settings:
-    description:
-      - The connector settings, the result of P(teamware.qmail.mime_connector_settings#filter); its C(edits),
-        C(tombsmtp_ini) and C(to_ini.sendmail) are used.
-    type: dict
-    required: true
   root:
     description: The Teamware Office root directory, for example V(/to); torecvm delivers into its C(smtp) directory.
     type: path
     required: true
-  to_ini:
-    description: The connector's C(to.ini); by default C(to.ini) in O(root).
-    type: path
-  tombsmtp_ini:
-    description: The connector's C(tombsmtp.ini); by default C(tombsmtp.ini) in O(root).
-    type: path
   torecvm:
-    description: The C(torecvm) program qmail pipes mail into; looked at only when C(settings.to_ini.sendmail) is 1.
+    description: The C(torecvm) program qmail pipes mail into; looked at only when O(torecvm_needed) is true.
     type: path
     default: /usr/bin/torecvm
+  torecvm_needed:
+    description:
+      - Whether qmail pipes mail into O(torecvm) (the torecvm methods; C(to_ini.sendmail) of
+        P(teamware.qmail.mime_connector_settings#filter) is 1).
+    type: bool
+    default: false
   state_file:
     description:
       - The marker the role C(teamware.qmail.mime_connector) writes before it stops the connector and removes after it
@@ -63,30 +54,57 @@ options:
         When it says the connector does not run, RV(start_owed) is true. Empty or omitted, whether it runs is unknown.
       - It runs in check mode too.
     type: str
+  settings:
+    description:
+      - The connector settings, the result of P(teamware.qmail.mime_connector_settings#filter), as
+        M(teamware.qmail.mime_connector_files) takes them. With them, RV(changes) and RV(files) are returned.
+    type: dict
+  to_ini:
+    description: The connector's C(to.ini); required with O(settings).
+    type: path
+  tombsmtp_ini:
+    description: The connector's C(tombsmtp.ini); required with O(settings).
+    type: path
+  mode:
+    description:
+      - The mode M(teamware.qmail.mime_connector_files) would give a file it creates; only checked here, so that a wrong
+        one fails before anything changes.
+    type: raw
+    default: "0644"
 notes:
-  - Run it as the user that may read the files (usually with C(become)).
+  - Run it as the user that may read the Teamware Office root (usually with C(become)).
 seealso:
-  - module: community.general.ini_file
+  - module: teamware.qmail.mime_connector_files
 """
 
 EXAMPLES = r"""
-- name: Look at the connector
+- name: Look at Teamware Office
   teamware.qmail.mime_connector_info:
-    settings: "{{ hostvars[groups['qmail_hosts'][0]] | teamware.qmail.mime_connector_settings }}"
     root: /to
-  register: connector
+    torecvm_needed: true
+  register: teamware
 
-- name: Say what would change
-  ansible.builtin.debug:
-    msg: "{{ connector.pending_edits | map(attribute='option') | list }}"
-  when: connector.needs_change
+- name: Stop unless torecvm is there
+  ansible.builtin.assert:
+    that: teamware.torecvm.executable
+
+- name: Look at Teamware Office and at what its connector's files need
+  teamware.qmail.mime_connector_info:
+    root: /to
+    settings: "{{ hostvars[groups['qmail_hosts'][0]] | teamware.qmail.mime_connector_settings }}"
+    to_ini: /to/to.ini
+    tombsmtp_ini: /to/tombsmtp.ini
+  register: teamware
+
+- name: Write the keys only where they need it
+  teamware.qmail.mime_connector_files:
+    settings: "{{ hostvars[groups['qmail_hosts'][0]] | teamware.qmail.mime_connector_settings }}"
+    to_ini: /to/to.ini
+    tombsmtp_ini: /to/tombsmtp.ini
+  when: teamware.changes | length > 0
 """
 
 RETURN = r"""
-settings:
-  description: O(settings) as given, so that the caller can compute them in the call's arguments and use them afterwards.
-  returned: always
-  type: dict
 root:
   description: The Teamware Office root.
   returned: always
@@ -102,36 +120,6 @@ spool:
   returned: always
   type: dict
   sample: {path: /to/smtp, isdir: true}
-files:
-  description: C(to.ini) and C(tombsmtp.ini), by the names the edits use; C(mode), C(owner) and C(group) when they exist.
-  returned: always
-  type: dict
-  sample: {"to.ini": {path: /to/to.ini, exists: true, mode: "0640", owner: teamware, group: teamware}}
-problems:
-  description: Lines or files that C(ini_file) cannot edit safely; fix them by hand first.
-  returned: always
-  type: list
-  elements: str
-  sample: ["to.ini line 3: section [mime]: write it [MIME], as the role edits it"]
-own_node_current:
-  description: The active top-level C(own_node) values of C(tombsmtp.ini), in file order.
-  returned: always
-  type: list
-  elements: str
-own_node_reorder:
-  description: Whether the C(own_node) lines must be removed and written again to get the desired order.
-  returned: always
-  type: bool
-pending_edits:
-  description: The edits of C(settings.edits) that would change a file.
-  returned: always
-  type: list
-  elements: dict
-  sample: [{file: to.ini, section: MIME, option: mode, value_list: [strict]}]
-needs_change:
-  description: Whether any file must change (C(pending_edits) or C(own_node_reorder)).
-  returned: always
-  type: bool
 running:
   description: What O(status_command) says (true, exit status 0); null without it.
   returned: always
@@ -146,6 +134,19 @@ start_owed_reason:
   description: Why RV(start_owed) is true; empty when it is not.
   returned: always
   type: str
+changes:
+  description:
+    - The keys M(teamware.qmail.mime_connector_files) would change with the same O(settings), as C(file [section] option)
+      or C(file option); empty when the files are right.
+  returned: when O(settings) is given
+  type: list
+  elements: str
+  sample: ["to.ini [MIME] mode", "tombsmtp.ini own_node"]
+files:
+  description: C(to.ini) and C(tombsmtp.ini) by the names the edits use, with their path, whether they exist, and whether they would change.
+  returned: when O(settings) is given
+  type: dict
+  sample: {"to.ini": {path: /to/to.ini, exists: true, changed: true}}
 """
 
 import grp
@@ -155,7 +156,8 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.teamware.qmail.plugins.module_utils import connector
+from ansible_collections.teamware.qmail.plugins.module_utils import connector_files
+from ansible_collections.teamware.qmail.plugins.module_utils import connector_files_look
 from ansible_collections.teamware.qmail.plugins.module_utils import owed_actions
 
 
@@ -178,30 +180,6 @@ def look(path):
         return None
 
 
-def read_file(name, path, problems):
-    """The file's facts and its text (None when it does not exist or cannot be used)."""
-    facts = {"path": path, "exists": os.path.lexists(path)}
-    if not facts["exists"]:
-        return facts, None
-    status = look(path)
-    if status is None or not stat.S_ISREG(status.st_mode):
-        problems.append("%s: %s is not a regular file" % (name, path))
-        return facts, None
-    facts["mode"] = "%04o" % stat.S_IMODE(status.st_mode)
-    facts["owner"], facts["group"] = owner_names(status)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except (IOError, OSError) as exc:
-        problems.append("%s: cannot read %s: %s" % (name, path, exc))
-        return facts, None
-    try:
-        return facts, raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        problems.append("%s: %s is not UTF-8 text (byte %d); ini_file cannot edit it" % (name, path, exc.start))
-        return facts, None
-
-
 def connector_status(module, state_file, status_command):
     """(running, start_owed, reason): the marker of an unfinished run, then what the status command says."""
     running = None
@@ -219,32 +197,47 @@ def connector_status(module, state_file, status_command):
     return running, False, ""
 
 
+def files_result(module):
+    """changes and files as mime_connector_files would find them (its Look, its plan), or its failure."""
+    params = module.params
+    if params["settings"] is None:
+        return {}
+    problem = connector_files.input_problem(params["settings"], params["mode"])
+    if problem:
+        module.fail_json(msg=problem)
+    look = connector_files_look.Look(params["to_ini"], params["tombsmtp_ini"], params["settings"])
+    if look.problems:
+        module.fail_json(msg=connector_files_look.FIX_BY_HAND + "; ".join(look.problems), problems=look.problems)
+    for text in params["settings"].get("warnings") or []:
+        module.warn(text)
+    return {"changes": look.changes(), "files": look.facts()}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            settings=dict(type="dict", required=True),
             root=dict(type="path", required=True),
-            to_ini=dict(type="path"),
-            tombsmtp_ini=dict(type="path"),
             torecvm=dict(type="path", default="/usr/bin/torecvm"),
+            torecvm_needed=dict(type="bool", default=False),
             state_file=dict(type="path"),
             status_command=dict(type="str"),
+            settings=dict(type="dict"),
+            to_ini=dict(type="path"),
+            tombsmtp_ini=dict(type="path"),
+            mode=dict(type="raw", default="0644"),
         ),
+        required_together=[("settings", "to_ini", "tombsmtp_ini")],
         supports_check_mode=True,
     )
+    found = files_result(module)
     params = module.params
-    settings = params["settings"]
-    for key in ("edits", "tombsmtp_ini", "to_ini"):
-        if key not in settings:
-            module.fail_json(msg="settings: %r is missing; pass the result of teamware.qmail.mime_connector_settings" % key)
     root = params["root"]
-
     root_status = look(root)
     root_facts = {"path": root, "isdir": bool(root_status and stat.S_ISDIR(root_status.st_mode))}
     if root_status is not None:
         root_facts["owner"], root_facts["group"] = owner_names(root_status)
 
-    needed = str(settings["to_ini"].get("sendmail")) == "1"
+    needed = params["torecvm_needed"]
     torecvm_status = look(params["torecvm"]) if needed else None
     torecvm_facts = {
         "path": params["torecvm"],
@@ -252,36 +245,16 @@ def main():
         "executable": bool(torecvm_status and stat.S_ISREG(torecvm_status.st_mode) and os.access(params["torecvm"], os.X_OK)),
     }
     spool = os.path.join(root, "smtp")
-    spool_facts = {"path": spool, "isdir": os.path.isdir(spool)}
-
-    problems = []
-    paths = {
-        connector.TO_INI: params["to_ini"] or os.path.join(root, connector.TO_INI),
-        connector.TOMBSMTP_INI: params["tombsmtp_ini"] or os.path.join(root, connector.TOMBSMTP_INI),
-    }
-    files, texts = {}, {}
-    for name, path in paths.items():
-        files[name], texts[name] = read_file(name, path, problems)
-
-    check = connector.inspect_files(settings, texts[connector.TO_INI], texts[connector.TOMBSMTP_INI])
     running, start_owed, reason = connector_status(module, params["state_file"], params["status_command"])
-    for text in settings.get("warnings") or []:
-        module.warn(text)
     module.exit_json(
         changed=False,
-        settings=settings,
         root=root_facts,
         torecvm=torecvm_facts,
-        spool=spool_facts,
-        files=files,
-        problems=problems + check["problems"],
-        own_node_current=check["own_node_current"],
-        own_node_reorder=check["own_node_reorder"],
-        pending_edits=check["pending_edits"],
-        needs_change=check["needs_change"] or bool(problems),
+        spool={"path": spool, "isdir": os.path.isdir(spool)},
         running=running,
         start_owed=start_owed,
         start_owed_reason=reason,
+        **found
     )
 
 

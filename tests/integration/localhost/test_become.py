@@ -69,7 +69,7 @@ def test_site_escalates_every_task_on_the_host_and_ansible_become_false_override
     runs = module_runs(first.output, sudo_path)
     modules = set(module for module, _escalated in runs)
     # the qmail play, the front end, the Teamware Office play and the deploy check all ran on the host
-    assert {"routing_table", "relay_rules", "mime_connector_info", "ini_file", "qmail_route_info"} <= modules, runs
+    assert {"routing_table", "relay_rules", "mime_connector_info", "mime_connector_files", "qmail_route_info"} <= modules, runs
     assert [module for module, escalated in runs if not escalated] == [], runs
     assert len(sudo_log(log)) == len(runs), (sudo_log(log), runs)
     # The inventory's ansible_become: false beats the plays' and tasks' become: true: nothing escalates.

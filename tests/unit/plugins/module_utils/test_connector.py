@@ -307,63 +307,6 @@ def test_pick_inventory_ignores_everything_else():
     assert connector.compute(variables)["to_ini"]["mode"] == "strict"
 
 
-# --- what ini_file cannot do safely -------------------------------------------------------
-
-@pytest.mark.parametrize("current, desired, result", [
-    ([], ["a", "A:b"], ["a", "A:b"]),
-    (["a", "A:b"], ["a", "A:b"], ["a", "A:b"]),
-    (["A:b", "a"], ["a", "A:b"], ["A:b", "a"]),
-    (["old", "A:b"], ["a", "A:b"], ["a", "A:b"]),
-    (["old"], ["a", "A:b"], ["a", "A:b"]),
-    (["A:b", "old"], ["a", "A:b"], ["A:b", "a"]),
-    (["a", "a", "x", "y"], ["a"], ["a"]),
-    (["c", "a"], ["a", "A:b", "c"], ["c", "a", "A:b"]),
-])
-def test_ini_file_order(current, desired, result):
-    assert connector.ini_file_order(current, desired) == result
-
-
-def test_own_node_values_top_level_only():
-    text = "; c\nown_node = a.com\n;own_node = old.com\n  own_node=A:b.com  \nown_nodes = x\n[S]\nown_node = c.com\n"
-    assert connector.own_node_values(text) == ["a.com", "A:b.com  "]
-    assert connector.own_node_values(None) == []
-
-
-@pytest.mark.parametrize("to_ini, tombsmtp, words", [
-    ("[mime]\nmode = any\n", None, "section [mime]"),
-    ("[MIME]\nMode = any\n", None, "key 'Mode'"),
-    ("[MIME]\nALLOW=x.com\n", None, "key 'ALLOW'"),
-    ("[MIME]\nmode = any\n[X]\n[MIME]\nallow = x.com\n", None, "2 [MIME] sections"),
-    (None, "own_node = tw.company.com\n[Nodes]\nown_node = x.com\n", "own_node in section [Nodes]"),
-    (None, "Own_Node = tw.company.com\n", "key 'Own_Node'"),
-])
-def test_inspect_files_problems(to_ini, tombsmtp, words):
-    found = connector.inspect_files(settings("smtp_smtproutes"), to_ini, tombsmtp)["problems"]
-    assert any(words in p for p in found), found
-
-
-def test_inspect_files_accepts_unrelated_content():
-    to_ini = "; Mode = any\n[General]\nMode = x\n[MIME]\n;Mode = any\nmode = any\nmax_size = 10\n[mimex]\nMode = y\n"
-    tombsmtp = "; own nodes\nown_node = tw.company.com\n[Other]\nOWN = 1\n"
-    check = connector.inspect_files(settings("smtp_smtproutes"), to_ini, tombsmtp)
-    assert check["problems"] == [] and check["own_node_current"] == ["tw.company.com"] and check["own_node_reorder"] is False
-    pending = [edit["option"] for edit in check["pending_edits"]]
-    assert pending == ["deliver_relayed_dsn", "no_relay", "mode", "allow", "smtp_port", "sendmail"]
-    assert check["needs_change"] is True
-
-
-@pytest.mark.parametrize("tombsmtp, reorder", [
-    (None, False),
-    ("", False),
-    ("own_node = company.com\nown_node = A:tw.company.com\n", False),
-    ("own_node = A:tw.company.com\nown_node = company.com\n", True),
-    ("own_node = old.com\n", False),
-    ("own_node = A:tw.company.com\nown_node = old.com\n", True),
-])
-def test_inspect_files_reorder(tombsmtp, reorder):
-    assert connector.inspect_files(settings("smtp_forward"), None, tombsmtp)["own_node_reorder"] is reorder
-
-
 # --- the simulator reads the settings as meant --------------------------------------------
 
 def render(result):
