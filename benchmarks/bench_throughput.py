@@ -19,7 +19,8 @@ method by site.yml, as the method_switch scenario does):
 Every method is measured in the same run; its msgs/s is reported with its ratio to smtp_smtproutes (qmail-remote
 straight to the connector).  The machine's load average (/proc/loadavg) is recorded before and after each method;
 with --repeat-baseline, smtp_smtproutes is measured again after the last method, and the ratios are taken against
-the mean of its two rates, so that a change of the machine's load during the run does not skew the baseline.  Goal (the issue's): every method at least 0.7 times smtp_smtproutes, with the
+the mean of its two rates, so that a change of the machine's load during the run does not skew the baseline.
+Goal (the issue's): every method at least 0.7 times smtp_smtproutes, with the
 no-loss wrapper and preline included.
 """
 
@@ -136,8 +137,8 @@ def report(results):
         ratio = row["per_second"] / base if base else float("nan")
         row["ratio"] = ratio
         ok = ok and (not base or row["method"] == BASE or ratio >= GOAL)  # the baseline's own rows are no goal
-        print("| %s | %d | %.1f | %.1f | %.2f | %.2f / %.2f |" % (row["method"], row["messages"], row["seconds"], row["per_second"],
-                                                             ratio, row["load_before"], row["load_after"]))
+        print("| %s | %d | %.1f | %.1f | %.2f | %.2f / %.2f |" % (
+            row["method"], row["messages"], row["seconds"], row["per_second"], ratio, row["load_before"], row["load_after"]))
     if base:
         print("\ngoal: every method >= %.2f times %s: %s" % (GOAL, BASE, "met" if ok else "MISSED"))
     else:

@@ -166,8 +166,8 @@ def test_a_site_run_checks_a_host_until_a_check_passed_on_what_is_there_now(tmp_
         assert snapshot(host.root) == before
 
     # teamware_route_check_every_run: checked although nothing is new; the record stands as it was
-    every = run_playbook(SITE, tmp_path, site_variables(host, teamware_expected_routes=RIGHT,
-                                                       teamware_route_check_every_run=True))
+    every = run_playbook(SITE, tmp_path,
+                         site_variables(host, teamware_expected_routes=RIGHT, teamware_route_check_every_run=True))
     assert every.returncode == 0 and every.changed() == 0, every.output
     assert ASK_TASK in every.output and "All 4 expected routes are right" in every.output
 

@@ -49,7 +49,8 @@ CASES = [
         example("torecvm_alias", teamware_routing="user", teamware_domains=["company.com"], teamware_user_prefix="tw."),
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [], "smtproutes": []},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
+        {ALIAS_DEFAULT: [HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD, TORECVM_PRESENT,
+                         TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
         id="5.1.1-user"),
     pytest.param(
         example("torecvm_virtualdomains", teamware_domains=["tw.company.com"]),
