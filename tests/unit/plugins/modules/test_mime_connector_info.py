@@ -6,47 +6,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-import os
-
-import pytest
-
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.teamware.qmail.plugins.modules import mime_connector_info
+
+from .teamware_root import root, run_with_rc, snapshot, write  # noqa: F401 pylint: disable=unused-import
 
 
 def run_module(capsys, args, check_mode=False):
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            mime_connector_info.main()
-    result = json.loads(capsys.readouterr().out)
-    result["rc"] = exc.value.code
-    return result
-
-
-def snapshot(root):
-    found = {}
-    for directory, _dirs, names in os.walk(root):
-        for name in names:
-            path = os.path.join(directory, name)
-            with open(path, "rb") as handle:
-                found[path] = (handle.read(), os.stat(path).st_mode)
-    return found
-
-
-@pytest.fixture
-def root(tmp_path):
-    path = tmp_path / "to"
-    (path / "smtp").mkdir(parents=True)
-    return path
-
-
-def write(path, text, mode=0o640):
-    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-    path.chmod(mode)
+    return run_with_rc(mime_connector_info, capsys, args, check_mode=check_mode)
 
 
 def test_a_root_as_it_is(capsys, root):

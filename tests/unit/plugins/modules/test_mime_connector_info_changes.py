@@ -19,14 +19,8 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.teamware.qmail.plugins.modules import mime_connector_files, mime_connector_info
 
-from .test_mime_connector_files import FORWARD, SMTP, TORECVM, as_written, settings_for, snapshot, write
-
-
-@pytest.fixture
-def root(tmp_path):
-    path = tmp_path / "to"
-    (path / "smtp").mkdir(parents=True)
-    return path
+from .teamware_root import root, snapshot, write  # noqa: F401 pylint: disable=unused-import
+from .test_mime_connector_files import FORWARD, SMTP, TORECVM, as_written, settings_for
 
 
 def run(capsys, module, args, check_mode=False):

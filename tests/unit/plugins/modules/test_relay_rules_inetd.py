@@ -19,12 +19,11 @@ import sys
 
 import pytest
 
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
 from ansible_collections.teamware.qmail.plugins.modules import relay_rules
 
 from ....loopback import free_port
+from .conftest import run_module
 
 LINE = "smtp stream tcp nowait qmaild /usr/sbin/tcpd /var/qmail/bin/tcp-env /var/qmail/bin/qmail-smtpd"
 BEGIN = front_end_files.HOSTS_ALLOW_MARKER.replace("{mark}", "BEGIN")
@@ -35,17 +34,7 @@ ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="new files are root:roo
 
 
 def run(capsys, args, check=False, diff=False):
-    with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)):
-        with pytest.raises(SystemExit):
-            relay_rules.main()
-    return json.loads(capsys.readouterr().out)
-
-
-@pytest.fixture
-def etc(tmp_path):
-    path = tmp_path / "etc"
-    path.mkdir()
-    return path
+    return run_module(relay_rules, capsys, args, check=check, diff=diff)
 
 
 def args(etc, **extra):
