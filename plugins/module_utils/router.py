@@ -22,6 +22,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import errno
 import posixpath
 import stat
 
@@ -130,7 +131,9 @@ class Router:
             result.setdefault("class", "unknown")
             reason = "cannot read %s: %s" % (getattr(exc, "filename", None) or "a file", exc.strerror or exc)
             result["destinations"] = [{"type": "unknown", "reason": reason}]
-            result["warnings"].append("cannot read what qmail reads for %s (%s): run the module as root (become)" % (address, exc))
+            # Only a permission error is helped by become; a damaged file (users/cdb too short) is not.
+            hint = ": run the module as root (become)" if getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM) else ""
+            result["warnings"].append("cannot read what qmail reads for %s (%s)%s" % (address, exc, hint))
         result["final"] = self._leaves(result, [address])
         self._teamware_checks(result)
         result["warnings"] = route_summary.unique(result["warnings"])

@@ -697,6 +697,16 @@ def test_a_program_that_cannot_be_looked_at_is_not_called_missing(tree, deny_acc
     assert not any("does not exist" in w for w in route["warnings"])
 
 
+def test_a_damaged_users_cdb_is_unknown_without_the_become_hint(tree):
+    # qmail-newu writes cdb.tmp and renames it: a users/cdb shorter than its header is no file qmail-newu left
+    tree.control("locals", ["company.com"])
+    tree.write(os.path.join(tree.qmail, "users", "cdb"), [])
+    route = tree.router().route("john@company.com")
+    assert route["final"][0]["type"] == "unknown" and "CDB too small" in route["final"][0]["reason"]
+    assert any("cannot read what qmail reads for john@company.com" in w for w in route["warnings"])
+    assert not any("become" in w for w in route["warnings"])
+
+
 def test_a_program_behind_a_link_loop_is_not_called_missing(tree):
     # os.path.exists says False for a loop as for a missing file; qmail's sh would fail with ELOOP, not ENOENT.
     method_tree(tree, "torecvm_alias", **DOMAIN)
