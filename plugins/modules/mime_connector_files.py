@@ -30,8 +30,9 @@ description:
     (a C([mime]) section or a C(Mode =) key beside C([MIME])'s, two C([MIME]) sections, C(own_node) inside a section or
     spelt in another case), or when a file is not a regular file or not UTF-8 text.
   - The C(warnings) of O(settings) (risky connector settings) are the module's warnings.
-  - The connector must not run while its files change; the role stops it first, when RV(changes) of a check-mode call is
-    not empty. The module does not stop or start it.
+  - The connector must not run while its files change; the role stops it first, when the keys that would change
+    (M(teamware.qmail.mime_connector_info)'s RV(teamware.qmail.mime_connector_info#module:changes), worked out with this
+    module's own code) are not empty. The module does not stop or start it.
 author:
   - teamware.qmail contributors (@teamware)
 extends_documentation_fragment:

@@ -237,11 +237,23 @@ options:
       - site.yml sets it, so that a run that changes nothing skips its deploy check (the files are those checked last
         time, against the same expectations), unless C(teamware_route_check_every_run) asks for it.
     type: dict
+  route_check_context:
+    description:
+      - What else the deploy check's verdict depends on, outside qmail's routing files; part of the digest only.
+        site.yml gives the chosen front end, its address and port, the relay clients and whether the SMTP greeting is
+        checked, so that a change of the front end keeps the check due until a check passed on it.
+    type: raw
   route_check_passed:
     description:
-      - Record in the state file that the deploy check passed for O(route_check) and the entries the collection wrote.
-        Any later change of those entries drops the record. Nothing is recorded when this call still had files to
-        write.
+      - Record in the state file that the deploy check passed for O(route_check) (and O(route_check_context)) on the
+        entries the collection wrote. Any later change of those entries drops the record. The call fails, writing
+        nothing, when the routing files would change (the check did not see them).
+    type: bool
+    default: false
+  route_check_failed:
+    description:
+      - Drop the record of the last check that passed, after a deploy check that failed, so that the next run checks
+        again whatever it finds. The call fails, writing nothing, when the routing files would change.
     type: bool
     default: false
 notes:
@@ -341,8 +353,9 @@ follow_up_needed:
   type: bool
 route_check_due:
   description:
-    - The deploy check has something new to look at - files to write, or no record that it passed for O(route_check)
-      on these entries.
+    - The deploy check has something new to look at - files to write, a follow-up to come (C(qmail-newu), a HUP), or
+      no record that it passed for O(route_check) and O(route_check_context) on these entries (a check that failed
+      leaves none).
   returned: when O(route_check) is set
   type: bool
 kept:
@@ -392,15 +405,16 @@ from ansible_collections.teamware.qmail.plugins.module_utils.validators import V
 SETTING_OPTIONS = tuple(routing.DEFAULTS)
 
 
-def route_check_digest(module, raw):
-    """The route_check option checked against qmail_route_info's options, as a digest (None when not set)."""
+def route_check_digest(module, raw, context):
+    """The route_check option checked against qmail_route_info's options, as a digest with route_check_context (None
+    when route_check is not set)."""
     if raw is None:
         return None
     validated = ArgumentSpecValidator(route_report.REPORT_OPTIONS).validate(dict((k, v) for k, v in raw.items() if v is not None))
     problems = list(validated.error_messages) or route_report.report_problems(validated.validated_parameters)
     if problems:
         module.fail_json(msg="route_check: %s; nothing changed" % "; ".join(problems))
-    text = json.dumps(validated.validated_parameters, sort_keys=True, default=str)
+    text = json.dumps({"check": validated.validated_parameters, "context": context}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -494,7 +508,9 @@ ARGUMENT_SPEC = dict(
     routing_user_home=dict(type="path"),
     routing_user_shell=dict(type="str"),
     route_check=dict(type="dict"),
+    route_check_context=dict(type="raw"),
     route_check_passed=dict(type="bool", default=False),
+    route_check_failed=dict(type="bool", default=False),
 )
 
 
@@ -581,13 +597,20 @@ def write_changes(module, planned, changes, intent, final):
             module.fail_json(msg="could not write %s: %s" % (fstate.path, exc), changes=changes)
 
 
-def route_check_record(state, changes, digest, passed):
+def route_check_record(module, state, changes, digest):
     """The deploy check's record in the new state, and whether the check is due: a record holds only for the entries
-    it was made on (any change drops it) and for the same settings."""
+    it was made on (any change drops it) and for the same settings; a check that failed drops it."""
+    params = module.params
+    if (params["route_check_passed"] or params["route_check_failed"]) and changes:
+        module.fail_json(msg="route_check_%s: the routing files would change (%s), which the deploy check did not see; "
+                             "nothing written, nothing recorded" % ("passed" if params["route_check_passed"] else "failed",
+                                                                    ", ".join(c["path"] for c in changes)))
     if changes:
         return None, True
-    if passed and digest:
+    if params["route_check_passed"] and digest:
         return digest, False
+    if params["route_check_failed"]:
+        return None, True
     return state.route_checked, digest is not None and state.route_checked != digest
 
 
@@ -599,10 +622,11 @@ def load_state(module, qmail_dir):
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
+                           mutually_exclusive=[("route_check_passed", "route_check_failed")])
     params = module.params
     qmail_dir = params["qmail_dir"]
-    digest = route_check_digest(module, params["route_check"])
+    digest = route_check_digest(module, params["route_check"], params["route_check_context"])
     missing = missing_installation(qmail_dir, params["qmail_required_users"], params["qmail_required_groups"], params["qmail_accounts"])
     if missing:
         module.fail_json(msg="qmail_dir: qmail is not installed as the collection expects, nothing changed: %s" % "; ".join(missing))
@@ -622,7 +646,7 @@ def main():
     actions = owed_actions(params, state, kinds)
     # Only what leaves no trace on the host is remembered (a users/cdb older than users/assign shows itself).
     pending = [name for name in ownership.UNTRACED_ACTIONS if actions[name]]
-    checked, due = route_check_record(state, changes, digest, params["route_check_passed"])
+    checked, due = route_check_record(module, state, changes, digest)
     final = files.FileState(routing_files.state_path(qmail_dir),
                             routing_files.new_state(table, planned, pending, checked).render(), kind="state")
     state_change = files.plan(final)
@@ -644,7 +668,8 @@ def main():
     if module._diff:
         result["diff"] = [routing_files.diff_note(change, planned) for change in changes + [state_change] if change]
     if digest is not None:
-        result["route_check_due"] = due
+        # qmail-newu or a HUP still to come changes where mail goes, with no file of the collection's changing
+        result["route_check_due"] = due or result["follow_up_needed"]
     module.exit_json(**result)
 
 

@@ -138,8 +138,8 @@ def test_switching_to_a_stopped_inetd_starts_it_and_back_to_tcpserver_needs_svsc
     assert wait_for_port(host.port, closed=True)
     start_svscan(processes, host)
     # the failed run left tcpserver's files written: with svscan back, tcpserver serves the port and the front end has
-    # nothing left to do; the routing is as it was at its last check, so only teamware_route_check_every_run checks
-    to_tcpserver = run_playbook(SITE, tmp_path, host.front_end("tcpserver", teamware_route_check_every_run=True))
+    # nothing left to do, but the last check that passed was on inetd: the check is due
+    to_tcpserver = run_playbook(SITE, tmp_path, host.front_end("tcpserver"))
     assert to_tcpserver.returncode == 0, to_tcpserver.output
     assert "SMTP on 127.0.0.1:%d answers: 220 fake.qmail.test ESMTP" % host.port in to_tcpserver.output
     settled = run_playbook(SITE, tmp_path, host.front_end("tcpserver"))

@@ -338,13 +338,6 @@ def test_the_deploy_check_is_due_until_it_passed_on_these_entries_with_these_set
     assert back["changed"] is True and back["route_check_due"] is True
 
 
-def test_no_record_while_the_call_still_writes_files(tree, capsys):
-    result = run(capsys, tree.args("smtp_smtproutes", teamware_domains=["tw.company.com"], route_check=REPORT,
-                                   route_check_passed=True))
-    assert result["changed"] is True and result["route_check_due"] is True
-    assert "route_checked" not in tree.read("control/teamware-qmail.json")
-
-
 def test_without_route_check_the_module_says_nothing_of_it(tree, capsys):
     result = run(capsys, tree.args("smtp_users"))
     assert "route_check_due" not in result
@@ -367,3 +360,36 @@ def test_a_wrong_word_in_the_expected_routes_fails_before_anything_changes(tree,
     result = run(capsys, tree.args("smtp_smtproutes", route_check=dict(REPORT, expected={"john@tw.company.com": "nowhere"})))
     assert result["failed"] is True and result["msg"].startswith("route_check: expected: ") and "nowhere" in result["msg"]
     assert tree.snapshot() == before
+
+
+def test_a_new_context_or_a_failed_check_makes_the_check_due_again(tree, capsys):
+    args = tree.args("smtp_smtproutes", teamware_domains=["tw.company.com"], route_check=REPORT,
+                     route_check_context={"front_end": "tcpserver", "relay_clients": ["127."]})
+    run(capsys, args)
+    tree.write("users/cdb", "")
+    run(capsys, dict(args, completed_actions=["hup_qmail_send"]))
+    run(capsys, dict(args, route_check_passed=True))
+    assert run(capsys, args)["route_check_due"] is False
+    # another front end (or relay clients): due, with the same routing files
+    inetd = dict(args, route_check_context={"front_end": "inetd", "relay_clients": ["127."]})
+    assert run(capsys, inetd, check=True)["route_check_due"] is True
+    # a check that failed drops the record: due again on the next run, whatever it finds
+    failed = run(capsys, dict(args, route_check_failed=True))
+    assert failed["changed"] is True and "route_checked" not in tree.read("control/teamware-qmail.json")
+    assert run(capsys, args)["route_check_due"] is True
+
+
+def test_recording_a_check_refuses_files_the_check_did_not_see(tree, capsys):
+    args = tree.args("smtp_smtproutes", teamware_domains=["tw.company.com"], route_check=REPORT)
+    before = tree.snapshot()
+    for option in ("route_check_passed", "route_check_failed"):
+        result = run(capsys, dict(args, **{option: True}))
+        assert result["failed"] is True and result["msg"].startswith(option + ": the routing files would change")
+        assert tree.snapshot() == before
+
+
+def test_a_follow_up_to_come_makes_the_check_due(tree, capsys):
+    args = tree.args("smtp_users", route_check=REPORT)
+    run(capsys, args)
+    result = run(capsys, args)  # users/cdb is missing: qmail-newu is owed, no file of the collection's changes
+    assert result["changed"] is False and result["follow_up_needed"] is True and result["route_check_due"] is True
