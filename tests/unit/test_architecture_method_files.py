@@ -8,13 +8,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import glob
-import importlib.util
 import os
 import re
 
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 
 from ..method_examples import EXAMPLES, LAB_METHOD_FILES
+from .test_method_lists import _generator
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -32,14 +32,6 @@ def method_file_rows():
         cells = [cell.strip() for cell in line.strip("|").split("|")]
         rows.append((re.findall(r"`([^`]+)`", cells[0]), cells[2]))
     return rows
-
-
-def _generator():
-    path = os.path.join(REPO, "scripts", "docs", "gen_method_lists.py")
-    spec = importlib.util.spec_from_file_location("gen_method_lists", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_a_new_method_touches_at_most_five_files_by_hand():
