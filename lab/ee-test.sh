@@ -193,9 +193,13 @@ EOF
 chown -R 1000:0 "$pdd"
 chmod 0600 "${pdd}/env/ssh_key"
 
+# The EE shares ee-client's network namespace (and its resolv.conf) instead of joining ee-net itself: every container
+# that joins or leaves a network makes podman reload aardvark-dns, and Debian 12's aardvark-dns 1.4.0 then answered
+# nothing for about a minute (seen here: the runner's exit after run 1 left tcpserver's reverse lookup of ee-client
+# waiting 61 s, so the SMTP greeting came after swaks' 30 s). Joined like this, ee-net's members stay as they are.
 run_ee() {  # IDENT: ansible-runner in the EE; its output in ${tmp}/IDENT.log
     local rc=0
-    podman run --rm --label "$LABEL" --name "ee-runner-$1" --network "$NET" --ip "${SUBNET}.5" \
+    podman run --rm --label "$LABEL" --name "ee-runner-$1" --network container:ee-client \
         --volume "${pdd}:/runner" "$image" \
         ansible-runner run /runner --playbook site.yml --ident "$1" >"${tmp}/$1.log" 2>&1 || rc=$?
     return "$rc"
@@ -208,9 +212,51 @@ recap run1 | sed 's/^/    /'
 phase_done "site.yml in the EE, first run"
 
 # ---- 5. mail reaches Teamware Office --------------------------------------------------------------------------
+# What tcpserver did with the last connections (multilog's timestamps: a connection logged long after "pid N from"
+# waited for tcpserver's DNS or ident lookups), and how long ee-qmail's resolvers take for the names it looks up.
+smtpd_diagnostics() {
+    say "qmail-smtpd's log on ee-qmail (the last 20 lines):"
+    podman exec ee-qmail sh -c 'tail -n 20 /var/qmail/supervise/qmail-smtpd/log/main/current | tai64nlocal' 2>&1 |
+        sed 's/^/    /'
+    say "ee-qmail's resolvers, answering the reverse lookups tcpserver makes:"
+    podman exec -i ee-qmail /usr/bin/python3 - "${SUBNET}.30" "${SUBNET}.10" <<'PY' 2>&1 | sed 's/^/    /'
+import random, socket, struct, sys, time
+servers = [line.split()[1] for line in open("/etc/resolv.conf") if line.startswith("nameserver")]
+for ip in sys.argv[1:]:
+    name = ".".join(reversed(ip.split("."))) + ".in-addr.arpa"
+    query = struct.pack(">HHHHHH", random.randint(0, 65535), 0x0100, 1, 0, 0, 0)
+    query += b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0" + struct.pack(">HH", 12, 1)
+    for server in servers:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.settimeout(5)
+        start = time.time()
+        try:
+            sock.sendto(query, (server, 53))
+            answer = "rcode %d" % (sock.recv(4096)[3] & 15)
+        except OSError as exc:
+            answer = repr(exc)
+        print("%s PTR from %s: %s in %.2f s" % (ip, server, answer, time.time() - start))
+PY
+}
+
+# tcpserver greets only after its lookups of the client's and its own name (DNS) and the client's ident; on a
+# resolver that stalls, that is many seconds. Wait up to 120 s for the greeting, say how long it took, and show why
+# when it was slow, before the message goes in.
 say "mail: ee-client -> qmail (ee-qmail) -> Teamware Office (ee-teamware), to ${TEAMWARE_RCPT}"
+greeted=""
+banner_start=$SECONDS
+while [ $((SECONDS - banner_start)) -lt 120 ]; do
+    if podman exec ee-client swaks --server "${SUBNET}.10" --quit-after banner --timeout 30 --silent 2 >/dev/null 2>&1
+    then greeted=yes; break; fi
+    sleep 1
+done
+[ -n "$greeted" ] || { smtpd_diagnostics; die "qmail-smtpd on ee-qmail did not greet ee-client within 120 s"; }
+if [ $((SECONDS - banner_start)) -gt 5 ]; then
+    say "WARNING: qmail-smtpd greeted ee-client only after $((SECONDS - banner_start)) s"
+    smtpd_diagnostics
+fi
 podman exec ee-client swaks --server "${SUBNET}.10" --from ee-test@example.org --to "$TEAMWARE_RCPT" \
-    --header "Subject: teamware.qmail EE test $$" --silent 2 || die "qmail-smtpd refused the message"
+    --header "Subject: teamware.qmail EE test $$" --silent 2 || { smtpd_diagnostics; die "qmail-smtpd refused the message"; }
 podman exec ee-teamware teamware-office-simulator wait --root /to --count 1 --timeout 60 >/dev/null ||
     die "the message did not reach Teamware Office within 60 s"
 got="$(podman exec ee-teamware teamware-office-simulator list --root /to --json | python3 -c '
