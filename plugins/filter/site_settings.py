@@ -18,6 +18,7 @@ import os
 import yaml
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.teamware.qmail.plugins.filter.relay_clients import relay_clients
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_settings
@@ -34,16 +35,14 @@ SITE_ROLE = "site"
 # The inventory does not set them, but hostvars holds the registered ones and the facts once a play has run.
 # tests/unit/plugins/filter/test_inventory_variables.py checks this list against the roles and playbooks.
 COLLECTION_SET = frozenset((
-    "inetd_hosts_allow_marker", "inetd_hup", "inetd_look", "inetd_other_port", "inetd_own_port", "inetd_relay",
+    "inetd_hosts_allow_marker", "inetd_hup", "inetd_look", "inetd_relay",
     "inetd_relay_options", "inetd_smtp_banner",
     "mime_connector_options", "mime_connector_problems",
     "mime_connector_settings", "mime_connector_state",
     "qmail_rollout", "qmail_routing", "qmail_routing_again", "qmail_routing_look", "qmail_routing_result",
     "qmail_routing_table_options", "qmail_send_service", "qmail_send_service_look", "qmail_send_service_options",
-    "qmail_site", "qmail_site_front_end", "qmail_site_front_end_role",
-    "qmail_site_inetd", "qmail_site_other_front_end", "qmail_site_other_front_end_active",
-    "qmail_site_other_front_end_role", "qmail_site_tcpserver",
-    "ucspi_tcp_link", "ucspi_tcp_look", "ucspi_tcp_other_port", "ucspi_tcp_own_port", "ucspi_tcp_real_dir",
+    "qmail_site", "qmail_site_other_front_end_active",
+    "ucspi_tcp_link", "ucspi_tcp_look", "ucspi_tcp_real_dir",
     "ucspi_tcp_relay",
     "ucspi_tcp_relay_rules_options", "ucspi_tcp_required_programs", "ucspi_tcp_smtp_banner", "ucspi_tcp_svok",
 ))
@@ -119,6 +118,23 @@ def unknown_variables(host, root=None):
     return problems
 
 
+# The site-wide switches of the deploy check (bool, their defaults in the site spec).
+ROUTE_CHECK_SWITCHES = {"route_check": "teamware_route_check", "route_check_every_run": "teamware_route_check_every_run",
+                        "route_check_smtp": "teamware_route_check_smtp"}
+
+
+def switches(host, problems):
+    """{key: bool} of ROUTE_CHECK_SWITCHES, each the host's value or the site spec's default."""
+    values = {}
+    for key, name in ROUTE_CHECK_SWITCHES.items():
+        value = host.get(name)
+        try:
+            values[key] = boolean(site_default(name) if value is None else value, strict=True)
+        except TypeError:
+            problems.append("%s: %r is not a boolean (true or false)" % (name, value))
+    return values
+
+
 def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=None):
     """host: the host's hostvars; teamware_hosts: the hostvars of the Teamware Office servers (a list).
 
@@ -126,7 +142,9 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
     mime_connector_qmail_host, when set, must be a host of inventory_hosts (when given); teamware_rollout_batch, when
     set, a positive number or a percentage (the hosts' agreement is rollout_plan's check).
     A qmail host (qmail_host true): the front-end roles' values as relay_rules checks them (front_end_settings); returns
-    front_end, relay_clients and expected_routes (the defaults from the site spec); otherwise an empty dict.
+    front_end, relay_clients, expected_routes, the front-end roles (front_end_role, other_front_end_role) and their
+    states (front_ends: kind -> present or absent), and the deploy check's switches (route_check,
+    route_check_every_run, route_check_smtp), each with the site spec's default; otherwise an empty dict.
     Fails naming every wrong variable.
     """
     problems = unknown_variables(host)
@@ -145,6 +163,7 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
         if problems:
             raise AnsibleFilterError("Invalid inventory, nothing changed: %s" % "; ".join(problems))
         return {}
+    settings = switches(host, problems)
     spec = site_spec()
     front_ends = spec["qmail_smtp_front_end"]["choices"]
     front_end = host.get("qmail_smtp_front_end", site_default("qmail_smtp_front_end"))
@@ -170,7 +189,12 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
         problems.append(str(exc))
     if problems:
         raise AnsibleFilterError("Invalid inventory, nothing changed: %s" % "; ".join(problems))
-    return {"front_end": front_end, "relay_clients": clients, "expected_routes": expected}
+    other = front_end_settings.other_kind(front_end)
+    settings.update(front_end=front_end, relay_clients=clients, expected_routes=expected,
+                    # The roles of the two front ends and their states: the chosen one present, the other absent.
+                    front_end_role=front_end_settings.ROLES[front_end],
+                    other_front_end_role=front_end_settings.ROLES[other], front_ends={front_end: "present", other: "absent"})
+    return settings
 
 
 class FilterModule(object):

@@ -26,6 +26,7 @@ import time
 
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_settings
 from ansible_collections.teamware.qmail.plugins.module_utils import owed_actions
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils import smtp_banner
@@ -195,16 +196,27 @@ def inetd_status(pid_file, program):
 # ---- the other front end -------------------------------------------------------------------------------------
 
 
-def other_front_end_active(module, other):
-    """Whether the front end that was not chosen still serves (or is set up to serve) the SMTP port.
+def other_front_end_active(module, params, other):
+    """Whether the other front end still serves (or is set up to serve) the SMTP port, with its role's state absent.
 
-    inetd: an active inetd.conf line for its port or its qmail-smtpd, or the relay block in hosts.allow (what
-    the inetd role's absent state removes).  tcpserver: its link in the scan directory, or supervise still
-    running it (what the ucspi_tcp role's absent state removes and stops).
+    other (relay_rules' other_front_end): its state decides. absent (the one site.yml did not choose): inetd, an
+    active inetd.conf line for its port or its qmail-smtpd, or the relay block in hosts.allow (what the inetd role's
+    absent state removes); tcpserver, its link in the scan directory, or supervise still running it (what the
+    ucspi_tcp role's absent state removes and stops).  present (both roles in one play): fails where both would serve
+    the same port and address (front_end_settings.both_serve_port, the one check of that), else False.  Unset: its
+    role is not part of the run, False.
     """
-    if not other:
+    if not other or other.get("state") not in ("present", "absent"):
         return False
     kind = other.get("kind")
+    if kind not in front_end_settings.ROLES:
+        module.fail_json(msg="other_front_end: kind must be inetd or tcpserver, not %r" % (kind,))
+    if other["state"] == "present":
+        own = front_end_settings.other_kind(kind)
+        problem = front_end_settings.both_serve_port(own, params["port"], params["bind_address"], other)
+        if problem:
+            module.fail_json(msg="%s; nothing changed" % problem)
+        return False
     if kind == "inetd":
         settings = relay.InetdSettings.from_vars(
             prefix="inetd_", qmail_dir=other.get("qmail_dir") or "/var/qmail", tcpd=other.get("tcpd") or "/usr/sbin/tcpd",
@@ -219,7 +231,6 @@ def other_front_end_active(module, other):
                                                    other.get("service_dir") or "/service",
                                                    other.get("service_name") or "qmail-smtpd", "ucspi_tcp_")
         return os.path.lexists(service.link) or supervised(module, service)
-    module.fail_json(msg="other_front_end: kind must be inetd or tcpserver, not %r" % (kind,))
     return False
 
 

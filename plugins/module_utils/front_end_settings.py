@@ -31,6 +31,12 @@ INETD_DEFAULTS = {
 }
 SERVICE_NAME = "qmail-smtpd"
 
+# The two front ends: the role of each, the prefix of its variables, and the bind addresses that mean every address.
+ROLES = {"tcpserver": "teamware.qmail.ucspi_tcp", "inetd": "teamware.qmail.inetd"}
+PREFIXES = {"tcpserver": "ucspi_tcp_", "inetd": "inetd_"}
+EVERY_ADDRESS = {"tcpserver": ("0", "0.0.0.0", ""), "inetd": ("", "*", "0.0.0.0")}
+PORT_NAMES = {"smtp": "25"}
+
 
 def _value(host, name, defaults):
     value = host.get(name)
@@ -87,3 +93,38 @@ def front_end_problems(front_end, host):
         if not variable.endswith("_qmail_dir") and (variable, reason) not in found:
             found.append((variable, reason))
     return found
+
+
+def other_kind(front_end):
+    """The front end that was not chosen."""
+    return "inetd" if front_end == "tcpserver" else "tcpserver"
+
+
+def _port(value):
+    value = "smtp" if value is None or value == "" else str(value)
+    return PORT_NAMES.get(value, value)
+
+
+def _address(kind, value):
+    value = "" if value is None else str(value)
+    return "*" if value in EVERY_ADDRESS[kind] else value
+
+
+def both_serve_port(front_end, port, bind_address, other):
+    """The one check that exactly one front end owns the SMTP port: "" or why both would serve it.
+
+    front_end: tcpserver or inetd, present with port and bind_address (its role's values); other: the other front
+    end's values (keys state, port, bind_address; missing ones take its role's defaults).  Both present on the same
+    port fail where their addresses overlap (an address that means every address overlaps any).
+    """
+    if (other or {}).get("state") != "present":
+        return ""
+    kind = other_kind(front_end)
+    if _port(port) != _port(other.get("port")):
+        return ""
+    own, theirs = _address(front_end, bind_address), _address(kind, other.get("bind_address"))
+    if "*" not in (own, theirs) and own != theirs:
+        return ""
+    own_state, other_state = PREFIXES[front_end] + "state", PREFIXES[kind] + "state"
+    return ("%s: %s and %s (%s) would both serve port %s; set one of %s and %s to absent"
+            % (own_state, front_end, kind, other_state, "smtp" if port is None else port, own_state, other_state))

@@ -196,12 +196,18 @@ options:
     default: "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this file at every connection)"
   other_front_end:
     description:
-      - The front end that was not chosen, to look at before anything changes (site.yml passes it). Keys for
-        V(kind=inetd) (with O(format=tcprules)) C(inetd_conf), C(hosts_allow), C(hosts_allow_marker), C(port),
-        C(qmail_dir), C(tcpd), C(user), C(bind_address); for V(kind=tcpserver) (with O(format=hosts_allow))
-        C(supervise_dir), C(service_dir), C(service_name). Missing keys take the roles' defaults.
-      - RV(other_front_end_active) tells whether it still serves the SMTP port; with O(state=present) the module then
-        changes nothing (except in check mode, where it shows its plan), so that the other front end is disabled first.
+      - The other front end, as its role's variables describe it (the roles pass it). Keys C(kind) (V(inetd) with
+        O(format=tcprules), V(tcpserver) with O(format=hosts_allow)) and C(state) (its role's state), and for
+        V(kind=inetd) C(inetd_conf), C(hosts_allow), C(hosts_allow_marker), C(port), C(qmail_dir), C(tcpd), C(user),
+        C(bind_address); for V(kind=tcpserver) C(supervise_dir), C(service_dir), C(service_name), C(port),
+        C(bind_address). Missing keys take the roles' defaults.
+      - With C(state=absent) (site.yml, for the front end it did not choose) RV(other_front_end_active) tells whether
+        it still serves the SMTP port; with O(state=present) the module then changes nothing (except in check mode,
+        where it shows its plan), so that the other front end is disabled first.
+      - With C(state=present) (both roles in one play) the module fails, before any change, when both would serve the
+        same port on the same address (an address for every address overlaps any); this is the collection's one check
+        that exactly one front end owns the SMTP port.
+      - Without C(state) (its role is not part of the run) it is not looked at.
     type: dict
   required_programs:
     description:
@@ -549,7 +555,7 @@ def main():
     clients = []
     missing = [program for program in params["required_programs"] if not front_end_service.find_program(module, program)]
     try:
-        other_active = (front_end_service.other_front_end_active(module, params["other_front_end"])
+        other_active = (front_end_service.other_front_end_active(module, params, params["other_front_end"])
                         if params["state"] == "present" else False)
         tcprules_missing = missing and params["format"] == "tcprules"
         if ((other_active and not module.check_mode) or tcprules_missing) and params["state"] == "present":

@@ -155,9 +155,12 @@ def test_the_site_spec_holds_the_site_wide_variables_of_the_playbooks():
 
 def test_the_site_defaults_come_from_the_site_spec():
     site = spec_files()["site"]
-    assert plugin.site_settings({}) == {"front_end": site["qmail_smtp_front_end"]["default"],
-                                        "relay_clients": site["qmail_relay_clients"]["default"],
-                                        "expected_routes": {}}
+    settings = plugin.site_settings({})
+    assert {key: settings[key] for key in ("front_end", "relay_clients", "expected_routes")} == {
+        "front_end": site["qmail_smtp_front_end"]["default"], "relay_clients": site["qmail_relay_clients"]["default"],
+        "expected_routes": {}}
+    for key, name in plugin.ROUTE_CHECK_SWITCHES.items():
+        assert settings[key] is site[name]["default"], name
     assert site["teamware_expected_routes"]["default"] == {}
     assert plugin.site_spec()["qmail_smtp_front_end"]["choices"] == ["tcpserver", "inetd"]
     # the connector (plugins/module_utils/connector.py) keeps a copy of this default for the module side: it must agree

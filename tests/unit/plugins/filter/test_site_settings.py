@@ -19,7 +19,25 @@ TEAMWARE_SERVER = {"inventory_hostname": "tw1", "ansible_host": "192.0.2.20"}
 
 
 def test_the_defaults():
-    assert plugin.site_settings({}) == {"front_end": "tcpserver", "relay_clients": ["127."], "expected_routes": {}}
+    assert plugin.site_settings({}) == {
+        "front_end": "tcpserver", "relay_clients": ["127."], "expected_routes": {},
+        "front_end_role": "teamware.qmail.ucspi_tcp", "other_front_end_role": "teamware.qmail.inetd",
+        "front_ends": {"tcpserver": "present", "inetd": "absent"},
+        "route_check": True, "route_check_every_run": False, "route_check_smtp": True}
+
+
+def test_inetd_chosen_makes_tcpserver_the_one_to_disable():
+    settings = plugin.site_settings({"qmail_smtp_front_end": "inetd"})
+    assert settings["front_end_role"] == "teamware.qmail.inetd"
+    assert settings["other_front_end_role"] == "teamware.qmail.ucspi_tcp"
+    assert settings["front_ends"] == {"inetd": "present", "tcpserver": "absent"}
+
+
+def test_the_route_check_switches_take_what_ansible_takes_for_a_boolean():
+    settings = plugin.site_settings({"teamware_route_check": "no", "teamware_route_check_every_run": "yes",
+                                     "teamware_route_check_smtp": False})
+    assert (settings["route_check"], settings["route_check_every_run"], settings["route_check_smtp"]) == (False, True,
+                                                                                                           False)
 
 
 def test_the_teamware_servers_relay_through_qmail_when_the_inventory_says_so():
@@ -38,6 +56,8 @@ def test_the_teamware_servers_relay_through_qmail_when_the_inventory_says_so():
     ({"qmail_relay_clients": []}, "qmail_relay_clients: empty"),
     ({"teamware_outgoing_relay": "smarthost"}, "teamware_outgoing_relay"),
     ({"teamware_expected_routes": {"john@tw.company.com": "nowhere"}}, "nowhere"),
+    ({"teamware_route_check": "sometimes"}, "teamware_route_check: 'sometimes' is not a boolean"),
+    ({"teamware_route_check_every_run": [True]}, "teamware_route_check_every_run: [True] is not a boolean"),
 ])
 def test_each_wrong_variable_is_named(host, variable):
     with pytest.raises(AnsibleFilterError) as caught:

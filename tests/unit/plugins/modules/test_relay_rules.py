@@ -467,7 +467,7 @@ def inetd_args(path, **extra):
 def inetd_other(etc, inetd_conf="", hosts_allow=""):
     (etc / "inetd.conf").write_text(inetd_conf)
     (etc / "hosts.allow").write_text(hosts_allow)
-    return {"kind": "inetd", "inetd_conf": str(etc / "inetd.conf"), "hosts_allow": str(etc / "hosts.allow")}
+    return {"kind": "inetd", "state": "absent", "inetd_conf": str(etc / "inetd.conf"), "hosts_allow": str(etc / "hosts.allow")}
 
 
 @pytest.mark.parametrize("inetd_conf, hosts_allow, active", [
@@ -492,7 +492,8 @@ def test_check_mode_shows_the_plan_although_inetd_serves_the_port(capsys, etc, f
 
 
 def test_inetd_sees_tcpserver_by_its_link_or_supervise(capsys, tmp_path, monkeypatch):
-    other = {"kind": "tcpserver", "supervise_dir": str(tmp_path / "supervise"), "service_dir": str(tmp_path / "service")}
+    other = {"kind": "tcpserver", "state": "absent", "supervise_dir": str(tmp_path / "supervise"),
+             "service_dir": str(tmp_path / "service")}
     fake_daemontools(tmp_path, monkeypatch, supervised=False)
     assert run(capsys, inetd_args(tmp_path, other_front_end=other))["other_front_end_active"] is False
     (tmp_path / "service").mkdir()
@@ -501,20 +502,50 @@ def test_inetd_sees_tcpserver_by_its_link_or_supervise(capsys, tmp_path, monkeyp
 
 
 def test_inetd_sees_a_tcpserver_still_supervised(capsys, tmp_path, monkeypatch):
-    other = {"kind": "tcpserver", "supervise_dir": str(tmp_path / "supervise"), "service_dir": str(tmp_path / "service")}
+    other = {"kind": "tcpserver", "state": "absent", "supervise_dir": str(tmp_path / "supervise"),
+             "service_dir": str(tmp_path / "service")}
     fake_daemontools(tmp_path, monkeypatch, supervised=True)
     assert run(capsys, inetd_args(tmp_path, other_front_end=other))["other_front_end_active"] is True
 
 
 def test_absent_state_does_not_look_at_the_other_front_end(capsys, tmp_path, monkeypatch):
     fake_daemontools(tmp_path, monkeypatch, supervised=False)
-    result = run(capsys, absent_args(tmp_path, other_front_end={"kind": "unknown"}))
+    result = run(capsys, absent_args(tmp_path, other_front_end={"kind": "unknown", "state": "absent"}))
     assert result["other_front_end_active"] is False and "failed" not in result
 
 
 def test_unknown_kind_of_front_end_fails(capsys, etc, fake_tcprules):
-    result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end={"kind": "xinetd"}))
+    result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end={"kind": "xinetd", "state": "absent"}))
     assert result["failed"] is True and "kind must be inetd or tcpserver" in result["msg"]
+
+
+def test_an_other_front_end_without_state_is_not_looked_at(capsys, etc, fake_tcprules):
+    # its role is not part of the run (a play with only this role): inetd's line does not hold tcpserver back
+    other = dict(inetd_other(etc, INETD_LINE), state=None)
+    result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end=other))
+    assert result["other_front_end_active"] is False and result["changed"] is True
+
+
+@pytest.mark.parametrize("own, other, refused", [
+    ({}, {}, True),
+    ({"port": "25"}, {"port": "smtp"}, True),
+    ({"port": "2525"}, {}, False),
+    ({"bind_address": "127.0.0.1"}, {"bind_address": "127.0.0.1"}, True),
+    ({"bind_address": "127.0.0.1"}, {"bind_address": "192.0.2.1"}, False),
+    ({"bind_address": "127.0.0.1"}, {"bind_address": "*"}, True),
+    ({"bind_address": "0"}, {"bind_address": "192.0.2.1"}, True),
+], ids=["defaults", "smtp-is-25", "other-port", "same-address", "other-address", "inetd-everywhere",
+        "tcpserver-everywhere"])
+def test_both_front_ends_present_on_one_port_are_refused_before_any_change(capsys, etc, fake_tcprules, own, other,
+                                                                            refused):
+    result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0],
+                                    other_front_end=dict({"kind": "inetd", "state": "present"}, **other), **own))
+    if refused:
+        assert result["failed"] is True and os.listdir(str(etc)) == []
+        assert result["msg"].startswith("ucspi_tcp_state: tcpserver and inetd (inetd_state) would both serve port ")
+        assert "set one of ucspi_tcp_state and inetd_state to absent; nothing changed" in result["msg"]
+    else:
+        assert "failed" not in result and result["other_front_end_active"] is False and result["changed"] is True
 
 
 def test_missing_programs_hold_tcpserver_back(capsys, etc, fake_tcprules):

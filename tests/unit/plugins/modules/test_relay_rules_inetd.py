@@ -257,7 +257,8 @@ def test_an_inetd_that_runs_but_does_not_serve_the_port_is_owed_a_hup(capsys, et
 
 
 def test_nothing_changes_while_tcpserver_still_serves_the_port(capsys, etc, tmp_path):
-    other = {"kind": "tcpserver", "supervise_dir": str(tmp_path / "supervise"), "service_dir": str(tmp_path / "service")}
+    other = {"kind": "tcpserver", "state": "absent", "supervise_dir": str(tmp_path / "supervise"),
+             "service_dir": str(tmp_path / "service")}
     (tmp_path / "service").mkdir()
     (tmp_path / "service" / "qmail-smtpd").symlink_to(str(tmp_path / "supervise" / "qmail-smtpd"))
     held = run(capsys, args(etc, other_front_end=other))
@@ -265,3 +266,11 @@ def test_nothing_changes_while_tcpserver_still_serves_the_port(capsys, etc, tmp_
     # check mode shows the plan at once
     planned = run(capsys, args(etc, other_front_end=other), check=True)
     assert planned["changed"] is True and len(planned["changes"]) == 3 and os.listdir(str(etc)) == []
+
+
+def test_inetd_and_tcpserver_both_present_on_one_port_are_refused(capsys, etc):
+    other = {"kind": "tcpserver", "state": "present", "port": "25", "bind_address": "0"}
+    result = run(capsys, args(etc, other_front_end=other))
+    assert result["failed"] is True and os.listdir(str(etc)) == []
+    assert result["msg"] == ("inetd_state: inetd and tcpserver (ucspi_tcp_state) would both serve port smtp; set one of "
+                             "inetd_state and ucspi_tcp_state to absent; nothing changed")
