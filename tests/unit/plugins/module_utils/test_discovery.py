@@ -364,6 +364,6 @@ def test_the_hosts_own_tcpserver_rules_are_reported_as_kept():
 def test_the_marker_is_routing_tables_own_line_and_nothing_like_it():
     # One source: discovery reads the line routing_table writes (routing.MANAGED_MARKER), and a .qmail file is the
     # collection's only when routing_table would say so too (routing_files.is_marked).
-    assert discovery_parse.dot_qmail_line(routing.MANAGED_MARKER) == {"type": "marker", "line": routing.MANAGED_MARKER}
+    assert discovery_parse.dot_qmail_line(routing.MANAGED_MARKER) == [{"type": "marker", "line": routing.MANAGED_MARKER}]
     look_alike = "# Managed by Ansible (teamware.qmail) by hand, once"
-    assert discovery_parse.dot_qmail_line(look_alike)["type"] == "comment"
+    assert [info["type"] for info in discovery_parse.dot_qmail_line(look_alike)] == ["comment"]

@@ -97,7 +97,8 @@ def test_writes_every_file_of_the_method(tree, capsys):
     assert not os.path.exists(tree.path("control/virtualdomains"))
     assert not os.path.exists(tree.path("control/smtproutes"))
     with open(os.path.join(tree.twu, ".qmail-default")) as handle:
-        assert handle.read().splitlines()[3].startswith("| %s/bin/preline -f /usr/bin/torecvm" % tree.qmail)
+        (line,) = handle.read().splitlines()[1:]
+        assert line.startswith('| case "$DEFAULT" in ?*) ;; ') and "; exec %s/bin/preline -f /usr/bin/torecvm" % tree.qmail in line
     assert os.path.exists(os.path.join(tree.alias, ".qmail-root"))
     assert result["actions"] == {"hup_qmail_send": True, "rebuild_users_cdb": True}
     assert set(result["changed_kinds"]) == {"rcpthosts", "locals", "users_assign", "dot_qmail", "delivery_wrapper"}
