@@ -50,14 +50,15 @@ CASES = [
         {"rcpthosts": ["company.com", "tw.company.com"], "locals": ["company.com", "tw.company.com"],
          "virtualdomains": [], "smtproutes": []},
         ["."],
-        {ALIAS_DEFAULT: one_line(HOST_GUARD.format("[tT][wW].[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"')},
+        {ALIAS_DEFAULT: one_line(HOST_GUARD.format("[tT][wW].[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), TORECVM_PRESENT,
+                                 TORECVM + ' -f"$SENDER" -r"$RECIPIENT"')},
         id="5.1.1-domain"),
     pytest.param(
         example("torecvm_alias", teamware_routing="user", teamware_domains=["company.com"], teamware_user_prefix="tw."),
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [], "smtproutes": []},
         ["."],
         {ALIAS_DEFAULT: one_line(HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD, TORECVM_PRESENT,
-                         TORECVM + ' -f"$SENDER" -r"$RECIPIENT"')},
+                                 TORECVM + ' -f"$SENDER" -r"$RECIPIENT"')},
         id="5.1.1-user"),
     pytest.param(
         example("torecvm_virtualdomains", teamware_domains=["tw.company.com"]),
@@ -119,7 +120,8 @@ CASES = [
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [],
          "smtproutes": ["tw.company.com:[127.0.0.1]:2025"]},
         ["."],
-        {ALIAS_DEFAULT: one_line(HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD, 'exec /var/qmail/bin/forward "$LOCAL"@tw.company.com')},
+        {ALIAS_DEFAULT: one_line(HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD,
+                                 'exec /var/qmail/bin/forward "$LOCAL"@tw.company.com')},
         id="5.2.4"),
 ]
 
