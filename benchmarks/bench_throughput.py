@@ -22,6 +22,10 @@ with --repeat-baseline, smtp_smtproutes is measured again after the last method,
 the mean of its two rates, so that a change of the machine's load during the run does not skew the baseline.
 Goal (the issue's): every method at least 0.7 times smtp_smtproutes, with the
 no-loss wrapper and preline included.
+
+--concurrencylocal N writes N into the host's control/concurrencylocal before the first method (qmail-send reads it
+at each start, and each method starts it anew); by default the file is absent and qmail-send runs at most 10 local
+deliveries at a time (20 remote ones).  The collection does not write that file (docs/benchmarks.md says why).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -98,6 +102,12 @@ def loadavg():
         return float(handle.read().split()[0])
 
 
+def set_concurrencylocal(hosts, value):
+    """control/concurrencylocal of the qmail host (read by qmail-send when it starts)."""
+    hosts.exec(hosts.names[0], ["sh", "-c", 'printf "%s\\n" "$1" > /var/qmail/control/concurrencylocal', "sh", str(value)])
+    lab.log("control/concurrencylocal: %s" % hosts.exec(hosts.names[0], ["cat", "/var/qmail/control/concurrencylocal"]).strip())
+
+
 def measure(hosts, method, messages, timeout):
     qmail = hosts.names[0]
     hosts.switch(method)
@@ -155,6 +165,8 @@ def main():
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--prefix", default="thru", help="names of the containers and network (default thru)")
     parser.add_argument("--net", default="10.213.30", help="the network's /24 without its last byte (default 10.213.30)")
+    parser.add_argument("--concurrencylocal", type=int,
+                        help="write this into control/concurrencylocal first (default: the file stays absent: 10)")
     parser.add_argument("--repeat-baseline", action="store_true",
                         help="measure %s again after the last method; ratios against the mean of both" % BASE)
     args = parser.parse_args()
@@ -162,6 +174,8 @@ def main():
     unknown = [method for method in methods if method not in lab.LAB_METHODS]
     if unknown or args.messages < 1:
         parser.error("unknown method(s) %s; the lab has %s" % (", ".join(unknown), ", ".join(lab.LAB_METHODS)))
+    if args.concurrencylocal is not None and not 1 <= args.concurrencylocal <= 120:
+        parser.error("--concurrencylocal: 1 to 120 (qmail's conf-spawn limit)")
     if args.repeat_baseline and BASE not in methods:
         parser.error("--repeat-baseline needs %s among the methods" % BASE)
     if args.repeat_baseline:
@@ -172,8 +186,11 @@ def main():
         with lab.LabHosts(args.prefix, args.net, 1, methods[0], workdir, client=True) as hosts:
             lab.log("prepare")
             hosts.prepare()
+            if args.concurrencylocal is not None:
+                set_concurrencylocal(hosts, args.concurrencylocal)
             for method in methods:
-                results.append(measure(hosts, method, args.messages, args.timeout))
+                results.append(dict(measure(hosts, method, args.messages, args.timeout),
+                                    concurrencylocal=args.concurrencylocal))
     ok = report(results)
     if args.json:
         with open(args.json, "w") as handle:

@@ -50,15 +50,31 @@ class Programs:
         """What a '|' line does.  Returns {"kind": deliver|pass|bounce|defer, "dest": ..., "entry": ...}.
 
         command: the line after '|'; env: qmail-local's environment; info: the local delivery (user, dot_qmail);
-        warnings and notes are added to result.
+        warnings and notes are added to result.  The collection's checks (guards, presence check) are read at the
+        front of the line (pipe_lines.split_checks): alone on their line, or joined with the delivery on one line,
+        where the first check that fails ends the line with its exit code, as sh does.
         """
-        guard = pipe_lines.parse_guard(command)
-        if guard:
-            return _guard_effect(guard, env)
-        presence = pipe_lines.parse_presence_check(command)
-        if presence:
-            return self._presence_effect(presence, result)
+        checks, rest = pipe_lines.split_checks(command)
+        if not checks:
+            return self._program_effect(command, env, info, result)
+        done = []
+        for check in checks:
+            if check["type"] == "guard":
+                effect = _guard_effect(check["parts"], env)
+            else:
+                effect = self._presence_effect(check["parts"], result)
+            if len(checks) == 1 and not rest:
+                return effect  # a check alone on its line (earlier versions, hand-made files)
+            done.append(effect["entry"])
+            if effect["kind"] != "pass":
+                return dict(effect, entry={"checks": done})
+        if not rest:
+            return {"kind": "pass", "entry": {"checks": done}}
+        effect = self._program_effect(rest, env, info, result)
+        return dict(effect, entry=dict(effect.get("entry", {}), checks=done))
 
+    def _program_effect(self, command, env, info, result):
+        """What the program of a '|' line (or of the rest of a joined line) does."""
         shell = shell_parse.parse_shell(command, env)
         entry = {}
         _check_variables(shell, command, env, info, result, entry)

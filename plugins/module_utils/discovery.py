@@ -55,7 +55,7 @@ class Host:
         text = self.dot_text(home, name)
         if text is None:
             return None
-        return [p.dot_qmail_line(line) for line in text.rstrip("\n").split("\n")] if text else []
+        return p.dot_qmail_lines(text)
 
     def route_for(self, host):
         for key, value, line in reversed(self.routes):

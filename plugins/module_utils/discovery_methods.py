@@ -257,7 +257,7 @@ def aliases(host, result):
         if not name.startswith(".qmail-") or name == ".qmail-default":
             continue
         path = os.path.join(host.alias_home, name)
-        lines = [p.dot_qmail_line(line) for line in (text or "").rstrip("\n").split("\n") if line]
+        lines = [info for info in p.dot_qmail_lines(text) if info["line"]]
         marked = any(info["type"] == "marker" for info in lines)
         content = [info for info in lines if info["type"] not in ("marker", "comment")]
         alias = name[len(".qmail-"):].replace(":", ".")

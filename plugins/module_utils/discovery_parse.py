@@ -170,32 +170,51 @@ def recipient(expression):
     return result
 
 
+def dot_qmail_lines(text):
+    """A .qmail file as the dicts of dot_qmail_line, one after the other: a pipe line that joins checks and the
+    delivery (pipe_lines.one_line, what the collection writes) gives one dict for each check and one for the
+    delivery, each with the whole line; a file of separate lines (earlier versions, by hand) reads the same."""
+    found = []
+    for line in (text or "").rstrip("\n").split("\n") if text else ():
+        found += dot_qmail_line(line)
+    return found
+
+
 def dot_qmail_line(line):
-    """One line of a .qmail file as a dict with 'type': comment, marker, guard, present, torecvm, qmail_remote,
-    forward_program, forward, maildir, mbox, program, blank."""
+    """One line of a .qmail file as a list of dicts with 'type': comment, marker, guard, present, torecvm,
+    qmail_remote, forward_program, forward, maildir, mbox, program, blank (more than one for a joined pipe line)."""
     if line == routing.MANAGED_MARKER:
-        return {"type": "marker", "line": line}
+        return [{"type": "marker", "line": line}]
     if line.startswith("#"):
-        return {"type": "comment", "line": line}
+        return [{"type": "comment", "line": line}]
     if not line.strip():
-        return {"type": "blank", "line": line}
+        return [{"type": "blank", "line": line}]
     if line.startswith("|"):
         return _pipe(line)
     if line.startswith("&"):
-        return {"type": "forward", "line": line, "address": line[1:].strip()}
+        return [{"type": "forward", "line": line, "address": line[1:].strip()}]
     if line.startswith(".") or line.startswith("/"):
-        return {"type": "maildir" if line.rstrip().endswith("/") else "mbox", "line": line}
-    return {"type": "forward", "line": line, "address": line.strip()}
+        return [{"type": "maildir" if line.rstrip().endswith("/") else "mbox", "line": line}]
+    return [{"type": "forward", "line": line, "address": line.strip()}]
 
 
 def _pipe(line):
-    guard = pipe_lines.parse_guard(line[1:])
-    if guard:
-        return {"type": "guard", "line": line, "variable": guard["variable"], "patterns": guard["patterns"]}
-    present = pipe_lines.parse_presence_check(line[1:])
-    if present:
-        return {"type": "present", "line": line, "program": present["path"]}
-    words = split_words(line[1:].strip())
+    checks, rest = pipe_lines.split_checks(line[1:])
+    found = []
+    for check in checks:
+        parts = check["parts"]
+        if check["type"] == "guard":
+            found.append({"type": "guard", "line": line, "variable": parts["variable"], "patterns": parts["patterns"]})
+        else:
+            found.append({"type": "present", "line": line, "program": parts["path"]})
+    if checks and not rest:
+        return found
+    return found + [_program(line, rest)]
+
+
+def _program(line, command):
+    """The program of a pipe line (command: the line after '|' and its checks, without exec)."""
+    words = split_words(command.strip())
     info = {"type": "program", "line": line, "words": words, "preline": False}
     while words and dequote(words[0])[0].rsplit("/", 1)[-1] == "preline":
         info["preline"] = True

@@ -194,7 +194,7 @@ class AliasHook(Hook):
 
     def add_entries(self, table, s, method):
         recipient = recipient_expression(s, "LOCAL", '"$RECIPIENT"')
-        table.add_dot_qmail(s.alias_account, "default", alias_guards(s) + method.transport.delivery_lines(s, recipient),
+        table.add_dot_qmail(s.alias_account, "default", one_pipe(alias_guards(s), method.transport.delivery_lines(s, recipient)),
                             "unknown local addresses that are Teamware Office's go to Teamware Office (%s)" % method.section)
 
 
@@ -210,7 +210,7 @@ class VirtualdomainsHook(Hook):
     def add_entries(self, table, s, method):
         table.virtual += ["%s:%s" % (d, s.teamware_routing_user) for d in s.teamware_domains]
         recipient = recipient_expression(s, "DEFAULT", '"$DEFAULT"@"$HOST"')
-        table.add_dot_qmail(s.routing_account, "default", name_guard() + method.transport.delivery_lines(s, recipient),
+        table.add_dot_qmail(s.routing_account, "default", one_pipe(name_guard(), method.transport.delivery_lines(s, recipient)),
                             "mail for the Teamware virtual domains goes to Teamware Office (%s)" % method.section)
         table.notes.append("5.1.2: the Teamware address is built from \"$DEFAULT\"@\"$HOST\"; the document's $SENDER "
                            "would hand Teamware the message's sender as recipient.")
@@ -229,7 +229,7 @@ class UsersHook(Hook):
         fields = (s.teamware_user_prefix, account.name, _id(account.uid), _id(account.gid), account.home)
         table.users.append("+%s:%s:%s:%s:%s:-::" % fields)
         recipient = recipient_expression(s, "DEFAULT", '"$RECIPIENT"')
-        table.add_dot_qmail(account, "default", name_guard() + method.transport.delivery_lines(s, recipient),
+        table.add_dot_qmail(account, "default", one_pipe(name_guard(), method.transport.delivery_lines(s, recipient)),
                             "addresses starting with %r go to Teamware Office (%s)" % (s.teamware_user_prefix, method.section))
 
     def other_local_aliases(self, s):
@@ -269,7 +269,7 @@ class ForwardHook(Hook):
 
     def add_entries(self, table, s, method):
         forward = pipe_lines.build_forward("%s/bin/forward" % s.qmail_dir, '"$LOCAL"@%s' % _q(s.teamware_rewrite_domain))
-        table.add_dot_qmail(s.alias_account, "default", alias_guards(s) + [forward],
+        table.add_dot_qmail(s.alias_account, "default", one_pipe(alias_guards(s), [forward]),
                             "Teamware addresses are forwarded to the alias base address %s (%s)"
                             % (s.teamware_rewrite_domain, method.section))
         table.add_route(s.teamware_rewrite_domain, "teamware_rewrite_domain")
@@ -375,6 +375,12 @@ def teamware_relay(s):
     if s.teamware_server_address:
         return "[%s]" % s.teamware_server_address
     return s.teamware_server
+
+
+def one_pipe(guards, delivery):
+    """The guards and the delivery line(s) as the ONE pipe line of a .qmail file (pipe_lines.one_line): qmail-local
+    starts a sh per pipe line, so every line more costs every message a process."""
+    return [pipe_lines.one_line(guards + delivery)]
 
 
 def alias_guards(s):

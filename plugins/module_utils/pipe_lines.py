@@ -9,10 +9,17 @@ routing.py writes them (build_*), the route checks (delivery_programs.py) read t
   letter of a pattern is written as a bracket of both cases, [tT]: sh matches it without a process; lines of
   earlier versions lower-cased the variable with tr first, and are still read);
 * the presence check before torecvm: defer while the program is missing;
-* the delivery lines: torecvm (optionally through preline), the qmail-remote wrapper and forward.
+* the delivery lines: torecvm (optionally through preline), the qmail-remote wrapper and forward;
+* one_line: the checks (guards, presence check) and the delivery joined into ONE pipe line,
+  'case ... esac; test -x ... || { ...; }; exec DELIVERY', which is what the collection writes:
+  qmail-local starts one sh per pipe line, so one line costs one sh per message instead of one per
+  check.  sh runs the checks as builtins and execs the delivery program in its own place, so the
+  line exits with a failed check's code (100 bounce, 111 defer) or with the program's own.
 
 build_* return a whole .qmail line ('| ...'); parse_* take the command qmail-local hands to
-sh, that is, what follows the '|' (pipe_command of a line).  Pure Python.
+sh, that is, what follows the '|' (pipe_command of a line).  split_checks reads a command as the
+checks at its front and the rest (a joined line, or a check alone on its own line as earlier
+versions and hand-made files have them).  Pure Python.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,14 +32,17 @@ import shlex
 GUARD_EXIT = 100
 PRESENCE_EXIT = 111
 
-_GUARD_TAIL = r' in (?P<patterns>[^)]*)\) ;; \*\) echo "(?P<message>[^"]*)"; exit (?P<code>\d+) ;; esac\s*$'
-_GUARD = re.compile(r'^\s*case "\$(?P<var>[A-Za-z_][A-Za-z0-9_]*)"' + _GUARD_TAIL)
+# A check ends the command, or is followed by '; ' and the rest of a joined line.
+_END = r'\s*(?:;\s*|$)'
+_GUARD_TAIL = r' in (?P<patterns>[^)]*)\) ;; \*\) echo "(?P<message>[^"]*)"; exit (?P<code>\d+) ;; esac' + _END
+_GUARD = re.compile(r'\s*case "\$(?P<var>[A-Za-z_][A-Za-z0-9_]*)"' + _GUARD_TAIL)
 # The guard of earlier versions: a command substitution and tr (three forks and an exec per line and message).
-_GUARD_TR = re.compile(r'^\s*case "\$\(printf %s "\$(?P<var>[A-Za-z_][A-Za-z0-9_]*)" \| tr "\[:upper:\]" "\[:lower:\]"\)"'
+_GUARD_TR = re.compile(r'\s*case "\$\(printf %s "\$(?P<var>[A-Za-z_][A-Za-z0-9_]*)" \| tr "\[:upper:\]" "\[:lower:\]"\)"'
                        + _GUARD_TAIL)
 _GUARD_PATTERN = re.compile(r"^[a-z0-9._*?-]+$")
 _FOLDED_LETTER = re.compile(r"\[([a-z])([A-Z])\]")
-_PRESENCE = re.compile(r'^\s*test -x (?P<path>\S+) \|\| \{ echo "(?P<message>[^"]*)"; exit (?P<code>\d+); \}\s*$')
+_PRESENCE = re.compile(r'\s*test -x (?P<path>[^\s;]+) \|\| \{ echo "(?P<message>[^"]*)"; exit (?P<code>\d+); \}' + _END)
+_EXEC = re.compile(r"^exec\s+")
 
 
 def quote(value):
@@ -72,20 +82,26 @@ def build_guard(variable, patterns, message, code=GUARD_EXIT):
 
 
 def parse_guard(command):
-    """A guard's parts, or None when command is no guard: dict variable, patterns (lower case, as given to
+    """A guard's parts, or None when command is no guard (alone): dict variable, patterns (lower case, as given to
     build_guard), message, code, and how sh matches: lower (the variable is lower-cased first: earlier versions'
     tr) and shell_patterns (the patterns as written)."""
-    match = _GUARD.match(command)
+    found = _guard_at(command, 0)
+    return found[0] if found and found[1] == len(command) else None
+
+
+def _guard_at(command, start):
+    """(the guard's parts, where the text after it starts) when a guard starts at start, else None."""
+    match = _GUARD.match(command, start)
     lowered = False
     if not match:
-        match = _GUARD_TR.match(command)
+        match = _GUARD_TR.match(command, start)
         lowered = True
     if not match:
         return None
     written = match.group("patterns").split("|")
-    return {"variable": match.group("var"), "patterns": [unfold_case(pattern) for pattern in written],
-            "message": match.group("message"), "code": int(match.group("code")),
-            "lower": lowered, "shell_patterns": written}
+    return ({"variable": match.group("var"), "patterns": [unfold_case(pattern) for pattern in written],
+             "message": match.group("message"), "code": int(match.group("code")),
+             "lower": lowered, "shell_patterns": written}, match.end())
 
 
 def presence_message(path):
@@ -104,11 +120,60 @@ def build_presence_check(path, message=None, code=PRESENCE_EXIT):
 
 
 def parse_presence_check(command):
-    """A presence check's parts (dict path, message, code), or None when command is none."""
-    match = _PRESENCE.match(command)
+    """A presence check's parts (dict path, message, code), or None when command is none (alone)."""
+    found = _presence_at(command, 0)
+    return found[0] if found and found[1] == len(command) else None
+
+
+def _presence_at(command, start):
+    match = _PRESENCE.match(command, start)
     if not match:
         return None
-    return {"path": match.group("path").strip("'"), "message": match.group("message"), "code": int(match.group("code"))}
+    return ({"path": match.group("path").strip("'"), "message": match.group("message"),
+             "code": int(match.group("code"))}, match.end())
+
+
+def split_checks(command):
+    """The checks at the front of a pipe command, and the rest: ([{"type": "guard" | "presence", "parts": ...,
+    "command": its text}], rest).
+
+    rest is what follows the last check ('' for a check alone on its line, as earlier versions wrote them), with
+    a leading 'exec' (one_line's) taken off: sh runs the same program with or without it.  A command that starts
+    with no check gives ([], rest).
+    """
+    checks = []
+    position = 0
+    while position < len(command):
+        found = _guard_at(command, position)
+        kind = "guard"
+        if not found:
+            found = _presence_at(command, position)
+            kind = "presence"
+        if not found:
+            break
+        text = command[position:found[1]].strip().rstrip(";").rstrip()
+        checks.append({"type": kind, "parts": found[0], "command": text})
+        position = found[1]
+    return checks, _EXEC.sub("", command[position:].strip())
+
+
+def one_line(lines):
+    """The pipe lines (checks, then at most one delivery line) joined into one: 'check; check; exec delivery'.
+
+    Each line but the last must be a check (a guard or a presence check): sh carries on after a check that
+    passes, and a check that fails ends the line with its own exit code, as qmail-local stops at a check of its
+    own line that exits 100 or 111.  The last line's program is exec'ed: the line exits with its code (99, 100,
+    111 and the rest mean what they meant on a line of their own), and sh starts no process for it.
+    """
+    commands = [pipe_command(line).strip() for line in lines]
+    for command in commands[:-1]:
+        if parse_guard(command) is None and parse_presence_check(command) is None:
+            raise ValueError("only guards and presence checks can come before the delivery of a joined line: %r"
+                             % command)
+    last = commands[-1]
+    if parse_guard(last) is None and parse_presence_check(last) is None and not _EXEC.match(last):
+        commands[-1] = "exec " + last
+    return "| " + "; ".join(commands)
 
 
 def build_torecvm_delivery(torecvm, directory, reports, recipient, preline=None):

@@ -35,8 +35,10 @@ description:
     recursively up to O(max_forward_depth) hops, loops detected as C(qmail-local) detects them with its
     C(Delivered-To) line); C(maildir), C(mbox), C(program) (any other pipe), C(bounce) and C(defer) with the reason
     qmail would give; C(discard) for an empty local part."
-  - "The guard lines that M(teamware.qmail.routing_table) writes into C(~alias/.qmail-default) (bounce unless C($HOST)
-    or C($LOCAL) matches) are evaluated."
+  - "The guards and the presence check that M(teamware.qmail.routing_table) writes into the C(.qmail-default) files
+    (bounce unless C($HOST), C($LOCAL) or C($DEFAULT) matches; defer while C(torecvm) is missing) are evaluated, on
+    one pipe line in front of the delivery (C(case ... esac; exec DELIVERY)) or on lines of their own, as earlier
+    versions wrote them."
   - "Warnings: a missing rcpthosts (open relay), a bare C(qmail-remote) pipe (it always exits 0: mail is lost when the
     server is down), an unquoted C($SENDER), C($RECIPIENT), C($LOCAL), C($DEFAULT) ... in a pipe, a Teamware address
     (O(teamware_domains), O(teamware_user_prefix)) that lands in a Linux mailbox or does not reach Teamware Office, a

@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from ansible_collections.teamware.qmail.plugins.module_utils import discovery, discovery_parse, routing
+from ansible_collections.teamware.qmail.plugins.module_utils import discovery, discovery_parse, pipe_lines, routing
 from ansible_collections.teamware.qmail.tests.method_examples import METHOD_SETTINGS
 
 from .document_example import ALIAS, BASE, TWU
@@ -198,6 +198,45 @@ def test_round_trip_of_what_the_collection_writes(method):
     assert var["qmail_aliases"] == {"root": ["admin@company.com"]}
 
 
+def previous_version(text):
+    """A .qmail file as earlier versions wrote it: each check on a pipe line of its own, the delivery without exec."""
+    lines = []
+    for line in text.rstrip("\n").split("\n"):
+        if line.startswith("|"):
+            checks, rest = pipe_lines.split_checks(pipe_lines.pipe_command(line))
+            lines += ["| " + check["command"] for check in checks] + (["| " + rest] if rest else [])
+        else:
+            lines.append(line)
+    return "".join(line + "\n" for line in lines)
+
+
+@pytest.mark.parametrize("method", sorted(METHOD_SETTINGS))
+def test_hosts_of_the_previous_version_are_read_as_the_collections(method):
+    """A host set up by an earlier version (a sh per line) is discovered as the same method and variables; its
+    files carry the marker, so they are the collection's to rewrite (no qmail_take_over)."""
+    variables, table, data = written_host(method)
+    old = dict((home, dict((name, previous_version(text)) for name, text in files.items()))
+               for home, files in data["dot_qmail"].items())
+    if any(text.count("\n|") > 1 for files in old.values() for text in files.values()):
+        assert old != data["dot_qmail"]
+    found = discovery.discover(dict(data, dot_qmail=old))
+    assert found == discovery.discover(data)
+    assert "qmail_take_over" not in found["variables"]
+
+
+def test_a_hand_made_copy_of_the_previous_versions_lines_is_taken_over():
+    """Without the marker the file is the host's own: read the same, and listed in qmail_take_over, since site.yml
+    would write the one line in its place."""
+    variables, table, data = written_host("smtp_users")
+    home = "/home/twu"
+    marked = data["dot_qmail"][home][".qmail-default"]
+    hand_made = previous_version(marked).split("\n", 1)[1]
+    assert hand_made.count("\n") == 2
+    found = discovery.discover(dict(data, dot_qmail=dict(data["dot_qmail"], **{home: {".qmail-default": hand_made}})))
+    assert found["method"] == "smtp_users" and found["undecided"] == [] and found["unsafe"] == []
+    assert found["variables"]["qmail_take_over"] == [home + "/.qmail-default"]
+
+
 @pytest.mark.parametrize("method, extra", [
     ("smtp_alias", dict(teamware_routing="domain", teamware_domains=["tw.company.com"], teamware_server_address="127.0.0.1",
                         teamware_user_prefix=None)),
@@ -364,6 +403,6 @@ def test_the_hosts_own_tcpserver_rules_are_reported_as_kept():
 def test_the_marker_is_routing_tables_own_line_and_nothing_like_it():
     # One source: discovery reads the line routing_table writes (routing.MANAGED_MARKER), and a .qmail file is the
     # collection's only when routing_table would say so too (routing_files.is_marked).
-    assert discovery_parse.dot_qmail_line(routing.MANAGED_MARKER) == {"type": "marker", "line": routing.MANAGED_MARKER}
+    assert discovery_parse.dot_qmail_line(routing.MANAGED_MARKER) == [{"type": "marker", "line": routing.MANAGED_MARKER}]
     look_alike = "# Managed by Ansible (teamware.qmail) by hand, once"
-    assert discovery_parse.dot_qmail_line(look_alike)["type"] == "comment"
+    assert [info["type"] for info in discovery_parse.dot_qmail_line(look_alike)] == ["comment"]

@@ -84,9 +84,9 @@ def test_an_extra_method_from_existing_objects_gets_its_routing_table(extra_meth
     assert dot_qmail["path"] == "/home/twu/.qmail-default"
     assert dot_qmail["lines"] == [
         routing.MANAGED_MARKER,
-        pipe_lines.build_guard("DEFAULT", ["?*"], methods.NO_MAILBOX),
-        pipe_lines.build_smtp_delivery("/usr/local/bin/teamware-qmail-remote", "tw.server.company.com",
-                                       '"$DEFAULT"@"$HOST"')]
+        pipe_lines.one_line([pipe_lines.build_guard("DEFAULT", ["?*"], methods.NO_MAILBOX),
+                             pipe_lines.build_smtp_delivery("/usr/local/bin/teamware-qmail-remote", "tw.server.company.com",
+                                                            '"$DEFAULT"@"$HOST"')])]
     assert table["teamware"] == {"inbound": "smtp", "sendmail": False, "base_addresses": ["tw.company.com"],
                                  "own_node_aliases": [], "smtp_port": 2025, "server": "tw.server.company.com"}
     assert any("5.1.2:" in note for note in table["notes"]) and any("x.1: the document's" in note for note in table["notes"])

@@ -26,6 +26,7 @@ import pytest
 
 from ansible_collections.teamware.qmail.plugins.module_utils import delivery_programs
 from ansible_collections.teamware.qmail.plugins.module_utils import local_delivery
+from ansible_collections.teamware.qmail.plugins.module_utils import pipe_lines
 from ansible_collections.teamware.qmail.plugins.module_utils import qmail_config
 from ansible_collections.teamware.qmail.plugins.module_utils import qmail_host
 from ansible_collections.teamware.qmail.plugins.module_utils import router as router_module
@@ -870,17 +871,35 @@ REAL_RUN_CASES = [
 ]
 
 
+def previous_version_lines(tree, table):
+    """Rewrite the table's .qmail files as earlier versions of the collection wrote them: every check (guard,
+    presence check) on a pipe line of its own, then the delivery without exec (a sh per line)."""
+    for entry in table["dot_qmail"]:
+        lines = []
+        for line in entry["lines"]:
+            if not line.startswith("|"):
+                lines.append(line)
+                continue
+            checks, rest = pipe_lines.split_checks(pipe_lines.pipe_command(line))
+            lines += ["| " + check["command"] for check in checks] + (["| " + rest] if rest else [])
+        tree.write(entry["path"], lines, int(entry["mode"], 8))
+
+
+@pytest.mark.parametrize("layout", ["one line", "previous version"])
 @pytest.mark.parametrize("method, extra, address, program, ", REAL_RUN_CASES)
-def test_core_files_run_by_real_qmail_local(tree, method, extra, address, program):
+def test_core_files_run_by_real_qmail_local(tree, method, extra, address, program, layout):
     """The routing core's .qmail files, run by the real qmail-local and /bin/sh with stand-in programs.
 
     Our prediction (the guard lines' verdict, the program and its expanded arguments) must be what
-    really happens.  preline is qmail's own (linked from the installation, outside the repository).
+    really happens, for the one pipe line the collection writes and for the separate lines of earlier versions.
+    preline is qmail's own (linked from the installation, outside the repository).
     """
     qmail = require_qmail("qmail-local", "preline")
     os.unlink(os.path.join(tree.qmail, "bin", "preline"))
     os.symlink(os.path.join(qmail, "bin", "preline"), os.path.join(tree.qmail, "bin", "preline"))
-    method_tree(tree, method, **extra)
+    table = method_tree(tree, method, **extra)
+    if layout == "previous version":
+        previous_version_lines(tree, table)
     if tree.accounts["twu"].uid and os.geteuid() != 0:
         pytest.skip("qmail-local runs the programs as the current user; needs root for the tree's homes")
     route = tree.router().route(address)

@@ -18,20 +18,27 @@ from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from .document_example import ALIAS, TWU, example
 
 MARK = routing.MANAGED_MARKER
-TORECVM_PRESENT = '| test -x /usr/bin/torecvm || { echo "/usr/bin/torecvm is missing; is Teamware Office installed? (#4.3.0)"; exit 111; }'
-TORECVM = "| /var/qmail/bin/preline -f /usr/bin/torecvm -d/to/smtp -pA"
-WRAPPER = "| /usr/local/bin/teamware-qmail-remote tw.server.company.com"
-HOST_GUARD = ('| case "$HOST" in {}) ;; '
+TORECVM_PRESENT = 'test -x /usr/bin/torecvm || { echo "/usr/bin/torecvm is missing; is Teamware Office installed? (#4.3.0)"; exit 111; }'
+TORECVM = "exec /var/qmail/bin/preline -f /usr/bin/torecvm -d/to/smtp -pA"
+WRAPPER = "exec /usr/local/bin/teamware-qmail-remote tw.server.company.com"
+HOST_GUARD = ('case "$HOST" in {}) ;; '
               '*) echo "Sorry, no mailbox here by that name. (#5.1.1)"; exit 100 ;; esac')
 # the guards match without a process: each letter in both cases ([tT]), no command substitution, no tr
 # the prefix followed by a name: the prefix alone (tw.@company.com) names no Teamware user
-PREFIX_GUARD = ('| case "$LOCAL" in [tT][wW].?*) ;; '
+PREFIX_GUARD = ('case "$LOCAL" in [tT][wW].?*) ;; '
                 '*) echo "Sorry, no mailbox here by that name. (#5.1.1)"; exit 100 ;; esac')
 # the routing user's .qmail-default: an empty $DEFAULT names nobody
-NAME_GUARD = ('| case "$DEFAULT" in ?*) ;; '
+NAME_GUARD = ('case "$DEFAULT" in ?*) ;; '
               '*) echo "Sorry, no mailbox here by that name. (#5.1.1)"; exit 100 ;; esac')
 ALIAS_DEFAULT = "/var/qmail/alias/.qmail-default"
 TWU_DEFAULT = "/home/twu/.qmail-default"
+
+
+def one_line(*commands):
+    """The ONE pipe line of a .qmail-default: the guards, the presence check and the delivery after each other
+    (qmail-local starts a sh per pipe line; the delivery is exec'ed, so the line exits with its code)."""
+    return ["| " + "; ".join(commands)]
+
 
 CASES = [
     pytest.param(
@@ -43,34 +50,35 @@ CASES = [
         {"rcpthosts": ["company.com", "tw.company.com"], "locals": ["company.com", "tw.company.com"],
          "virtualdomains": [], "smtproutes": []},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("[tT][wW].[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
+        {ALIAS_DEFAULT: one_line(HOST_GUARD.format("[tT][wW].[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), TORECVM_PRESENT,
+                                 TORECVM + ' -f"$SENDER" -r"$RECIPIENT"')},
         id="5.1.1-domain"),
     pytest.param(
         example("torecvm_alias", teamware_routing="user", teamware_domains=["company.com"], teamware_user_prefix="tw."),
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [], "smtproutes": []},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD, TORECVM_PRESENT,
-                         TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
+        {ALIAS_DEFAULT: one_line(HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD, TORECVM_PRESENT,
+                                 TORECVM + ' -f"$SENDER" -r"$RECIPIENT"')},
         id="5.1.1-user"),
     pytest.param(
         example("torecvm_virtualdomains", teamware_domains=["tw.company.com"]),
         {"rcpthosts": ["company.com", "tw.company.com"], "locals": ["company.com"],
          "virtualdomains": ["tw.company.com:twu"], "smtproutes": []},
         ["."],
-        {TWU_DEFAULT: [NAME_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$DEFAULT"@"$HOST"']},
+        {TWU_DEFAULT: one_line(NAME_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$DEFAULT"@"$HOST"')},
         id="5.1.2"),
     pytest.param(
         example("torecvm_users", teamware_domains=["company.com"], teamware_user_prefix="tw."),
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [], "smtproutes": []},
         ["+tw.:twu:503:503:/home/twu:-::", "."],
-        {TWU_DEFAULT: [NAME_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"']},
+        {TWU_DEFAULT: one_line(NAME_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$RECIPIENT"')},
         id="5.1.3"),
     pytest.param(
         example("torecvm_users", teamware_domains=["company.com"], teamware_user_prefix="tw.",
                 teamware_rewrite_domain="tw.company.com"),
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [], "smtproutes": []},
         ["+tw.:twu:503:503:/home/twu:-::", "."],
-        {TWU_DEFAULT: [NAME_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$DEFAULT"@tw.company.com']},
+        {TWU_DEFAULT: one_line(NAME_GUARD, TORECVM_PRESENT, TORECVM + ' -f"$SENDER" -r"$DEFAULT"@tw.company.com')},
         id="5.1.3-rewrite"),
     pytest.param(
         example("smtp_smtproutes", teamware_domains=["tw.company.com"]),
@@ -89,7 +97,7 @@ CASES = [
         {"rcpthosts": ["company.com", "tw.company.com"], "locals": ["company.com", "tw.company.com"], "virtualdomains": [],
          "smtproutes": ["tw.server.company.com:[127.0.0.1]:2025"]},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("[tT][wW].[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), WRAPPER + ' "$SENDER" "$RECIPIENT"']},
+        {ALIAS_DEFAULT: one_line(HOST_GUARD.format("[tT][wW].[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), WRAPPER + ' "$SENDER" "$RECIPIENT"')},
         id="5.2.2-domain"),
     pytest.param(
         example("smtp_alias", teamware_routing="user", teamware_domains=["company.com"], teamware_user_prefix="tw.",
@@ -97,14 +105,14 @@ CASES = [
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [],
          "smtproutes": ["tw.server.company.com:tw.server.company.com:2025"]},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD, WRAPPER + ' "$SENDER" "$LOCAL"@tw.company.com']},
+        {ALIAS_DEFAULT: one_line(HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD, WRAPPER + ' "$SENDER" "$LOCAL"@tw.company.com')},
         id="5.2.2-user-rewrite"),
     pytest.param(
         example("smtp_users", teamware_domains=["company.com"], teamware_user_prefix="tw.", teamware_server_address="1.2.3.4"),
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [],
          "smtproutes": ["tw.server.company.com:[1.2.3.4]:2025"]},
         ["+tw.:twu:503:503:/home/twu:-::", "."],
-        {TWU_DEFAULT: [NAME_GUARD, WRAPPER + ' "$SENDER" "$RECIPIENT"']},
+        {TWU_DEFAULT: one_line(NAME_GUARD, WRAPPER + ' "$SENDER" "$RECIPIENT"')},
         id="5.2.3"),
     pytest.param(
         example("smtp_forward", teamware_domains=["company.com"], teamware_user_prefix="tw.",
@@ -112,7 +120,8 @@ CASES = [
         {"rcpthosts": ["company.com"], "locals": ["company.com"], "virtualdomains": [],
          "smtproutes": ["tw.company.com:[127.0.0.1]:2025"]},
         ["."],
-        {ALIAS_DEFAULT: [HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD, '| /var/qmail/bin/forward "$LOCAL"@tw.company.com']},
+        {ALIAS_DEFAULT: one_line(HOST_GUARD.format("[cC][oO][mM][pP][aA][nN][yY].[cC][oO][mM]"), PREFIX_GUARD,
+                                 'exec /var/qmail/bin/forward "$LOCAL"@tw.company.com')},
         id="5.2.4"),
 ]
 
@@ -124,6 +133,16 @@ def test_document_example(variables, control, assign, dot_qmail):
     assert table["users_assign"] == assign
     written = dict((entry["path"], entry["lines"]) for entry in table["dot_qmail"])
     assert written == dict((path, [MARK] + lines) for path, lines in dot_qmail.items())
+
+
+def test_the_whole_line_of_5_2_3():
+    """One case spelled out: the guard and the wrapper on one pipe line, the wrapper exec'ed."""
+    table = routing.compute(example("smtp_users", teamware_domains=["company.com"], teamware_user_prefix="tw.",
+                                    teamware_server_address="1.2.3.4"), TWU, ALIAS)
+    assert table["dot_qmail"][0]["lines"] == [
+        MARK,
+        '| case "$DEFAULT" in ?*) ;; *) echo "Sorry, no mailbox here by that name. (#5.1.1)"; exit 100 ;; esac; '
+        'exec /usr/local/bin/teamware-qmail-remote tw.server.company.com "$SENDER" "$RECIPIENT"']
 
 
 @pytest.mark.parametrize("variables, control, assign, dot_qmail", CASES)
@@ -151,7 +170,7 @@ def test_preline_can_be_switched_off_and_report_option_is_used():
     table = routing.compute(example("torecvm_virtualdomains", teamware_domains=["tw.company.com"],
                                     teamware_preserve_return_path=False, teamware_torecvm_reports="F",
                                     teamware_root="/opt/to"), TWU, ALIAS)
-    assert table["dot_qmail"][0]["lines"][3] == '| /usr/bin/torecvm -d/opt/to/smtp -pF -f"$SENDER" -r"$DEFAULT"@"$HOST"'
+    assert table["dot_qmail"][0]["lines"][1].endswith('; exec /usr/bin/torecvm -d/opt/to/smtp -pF -f"$SENDER" -r"$DEFAULT"@"$HOST"')
 
 
 @pytest.mark.parametrize("variables, expected", [

@@ -14,7 +14,7 @@ import stat
 
 import pytest
 
-from ansible_collections.teamware.qmail.plugins.module_utils import routing
+from ansible_collections.teamware.qmail.plugins.module_utils import pipe_lines, routing
 from ansible_collections.teamware.qmail.plugins.modules import routing_table
 
 from .conftest import run_module
@@ -97,7 +97,8 @@ def test_writes_every_file_of_the_method(tree, capsys):
     assert not os.path.exists(tree.path("control/virtualdomains"))
     assert not os.path.exists(tree.path("control/smtproutes"))
     with open(os.path.join(tree.twu, ".qmail-default")) as handle:
-        assert handle.read().splitlines()[3].startswith("| %s/bin/preline -f /usr/bin/torecvm" % tree.qmail)
+        (line,) = handle.read().splitlines()[1:]
+        assert line.startswith('| case "$DEFAULT" in ?*) ;; ') and "; exec %s/bin/preline -f /usr/bin/torecvm" % tree.qmail in line
     assert os.path.exists(os.path.join(tree.alias, ".qmail-root"))
     assert result["actions"] == {"hup_qmail_send": True, "rebuild_users_cdb": True}
     assert set(result["changed_kinds"]) == {"rcpthosts", "locals", "users_assign", "dot_qmail", "delivery_wrapper"}
@@ -126,6 +127,34 @@ def test_check_mode_changes_nothing_and_shows_the_diff(tree, capsys, method):
     assert routing.MANAGED_MARKER in shown[tree.path("control/rcpthosts")]
     real = run(capsys, tree.args(method))
     assert [c["path"] for c in real["changes"]] == [c["path"] for c in result["changes"]]
+
+
+@pytest.mark.parametrize("method", ["smtp_alias", "smtp_users", "smtp_forward", "torecvm_alias", "torecvm_users",
+                                    "torecvm_virtualdomains"])
+def test_the_previous_versions_lines_are_rewritten_as_one(tree, capsys, method):
+    """A host the previous version configured (marker, a sh per line): the next run rewrites the .qmail-default as
+    the collection's own file, no conflict, the checks and the delivery on one line; the run after changes nothing."""
+    run(capsys, tree.args(method))
+    changed = []
+    for home in (tree.alias, tree.twu):
+        path = os.path.join(home, ".qmail-default")
+        if not os.path.exists(path):
+            continue
+        with open(path) as handle:
+            marker, line = handle.read().splitlines()
+        checks, rest = pipe_lines.split_checks(pipe_lines.pipe_command(line))
+        assert len(checks) >= 1 and rest
+        with open(path, "w") as handle:
+            handle.write("".join(x + "\n" for x in [marker] + ["| " + c["command"] for c in checks] + ["| " + rest]))
+        changed.append((path, line))
+    assert changed
+    result = run(capsys, tree.args(method))
+    assert result["changed"] is True
+    assert [c["path"] for c in result["changes"]] == [path for path, _line in changed]
+    for path, line in changed:
+        with open(path) as handle:
+            assert handle.read() == routing.MANAGED_MARKER + "\n" + line + "\n"
+    assert run(capsys, tree.args(method))["changed"] is False
 
 
 def test_invalid_input_fails_before_anything_changes(tree, capsys):
