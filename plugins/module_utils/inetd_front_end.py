@@ -98,7 +98,11 @@ def holds_port(module):
     wait = HUP_WAIT if HUP in params["completed_actions"] and not module.check_mode else 0
     deadline = time.time() + wait
     while True:
-        held = front_end_service.inetd_holds_port(params["inetd_pid_file"], params["inetd_program"], params["port"])
+        try:
+            held = front_end_service.inetd_holds_port(params["inetd_pid_file"], params["inetd_program"], params["port"])
+        except OSError as exc:
+            module.fail_json(msg="inetd_pid_file: cannot tell whether inetd still serves port %s (%s); nothing changed"
+                                 % (params["port"], exc))
         if not held or time.time() >= deadline:
             return held
         time.sleep(0.2)

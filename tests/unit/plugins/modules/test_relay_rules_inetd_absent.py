@@ -187,3 +187,23 @@ def test_enabling_writes_the_block_before_inetd_conf(capsys, etc, inetd):
     enabled = run(capsys, inetd.args(etc))
     assert [c["kind"] for c in enabled["changes"]] == ["state", "hosts.allow", "inetd.conf"]
     assert "inetd_holds_port" not in enabled
+
+
+def test_a_pid_file_that_cannot_be_read_stops_the_module_before_any_change(capsys, enabled, inetd, monkeypatch):
+    etc = enabled
+    before = dict((name, (etc / name).read_text()) for name in os.listdir(str(etc)))
+
+    read_text = inetd_front_end.front_end_service.files.read_text
+
+    def pid_file_unreadable(path):
+        if path == str(inetd.pid_file):
+            raise PermissionError(13, "Permission denied", path)
+        return read_text(path)
+
+    monkeypatch.setattr(inetd_front_end.front_end_service.files, "read_text", pid_file_unreadable)
+    failed = run(capsys, inetd.args(etc, state="absent"))
+    assert failed["failed"] is True
+    assert failed["msg"].startswith("inetd_pid_file: cannot tell whether inetd still serves port %s" % inetd.port)
+    assert "nothing changed" in failed["msg"]
+    monkeypatch.undo()
+    assert dict((name, (etc / name).read_text()) for name in os.listdir(str(etc))) == before
