@@ -175,7 +175,8 @@ def tasks_that_warn(tw, text, check=False, **extra):
     assert done.returncode == 0, done.output
     ran = [task for play in json.loads(done.output)["plays"] for task in play["tasks"]]
     names = [(task["task"]["name"].rpartition(" : ")[2], task) for task in ran]
-    return ([name for name, task in names if text in json.dumps(task["hosts"])],
+    return ([name for name, task in names
+             if any(text in json.dumps(result.get("warnings", [])) for result in task["hosts"].values())],
             [name for name, task in names if not all(r.get("skipped") for r in task["hosts"].values())])
 
 
