@@ -187,6 +187,10 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
         expected = route_expect.normalize(host.get("teamware_expected_routes") or site_default("teamware_expected_routes"))
     except route_expect.ExpectationError as exc:
         problems.append(str(exc))
+    try:
+        route_expect.sample(host.get(route_expect.SAMPLE_VARIABLE))
+    except route_expect.ExpectationError as exc:
+        problems.append(str(exc))
     if problems:
         raise AnsibleFilterError("Invalid inventory, nothing changed: %s" % "; ".join(problems))
     other = front_end_settings.other_kind(front_end)

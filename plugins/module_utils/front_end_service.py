@@ -193,6 +193,48 @@ def inetd_status(pid_file, program):
     return {"running": True, "why": ""}
 
 
+_LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp and tcp6
+
+
+def listening_inodes(table, port):
+    """The socket inodes of /proc/net/tcp (or tcp6) text that listen on port (any address)."""
+    inodes = set()
+    for line in (table or "").splitlines()[1:]:
+        fields = line.split()
+        if len(fields) > 9 and fields[3] == _LISTEN and fields[1].rpartition(":")[2].upper() == "%04X" % port:
+            inodes.add(fields[9])
+    return inodes
+
+
+def inetd_holds_port(pid_file, program, port):
+    """Whether inetd (a live program in pid_file) listens on port: it still serves the SMTP line of the inetd.conf it
+    read last, and runs tcpd, which reads hosts.allow, for every connection there.  Its sockets are looked up in its
+    own /proc/PID/fd and /proc/PID/net/tcp{,6} (its network namespace).  An inetd that runs but whose sockets cannot be
+    read is taken to hold it; an inetd that is not running (no live program in pid_file) holds nothing."""
+    if not inetd_status(pid_file, program)["running"]:
+        return False
+    pid = (files.read_text(pid_file) or "").strip()
+    try:
+        number = smtp_banner.port_number(port)
+    except smtp_banner.BannerError:
+        return True
+    try:
+        sockets = set()
+        for name in os.listdir("/proc/%s/fd" % pid):
+            try:
+                target = os.readlink("/proc/%s/fd/%s" % (pid, name))
+            except FileNotFoundError:  # closed since (the listing's own descriptor)
+                continue
+            if target.startswith("socket:["):
+                sockets.add(target[len("socket:["):-1])
+        listening = set()
+        for table in ("tcp", "tcp6"):
+            listening |= listening_inodes(files.read_text("/proc/%s/net/%s" % (pid, table)), number)
+    except OSError:
+        return True
+    return bool(sockets & listening)
+
+
 # ---- the other front end -------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,15 @@ in between is finished by the next one.  An inetd that runs but does not answer 
 greeting has not reread an inetd.conf that is already right: it is owed a HUP too (relay_rules adds it after the look
 at the port).
 
+Taking the front end out (state absent) removes the inetd.conf line at once, but hosts.allow's block only once inetd
+no longer listens on the port (holds_port): until inetd has reread inetd.conf it still runs tcpd for every connection
+there, and tcpd, which reads hosts.allow each time, would refuse the relay clients their RELAYCLIENT (553) without the
+block.  So the role's first call leaves the block, the role sends the HUP, and its last call (completed_actions) takes
+the block out; a run killed in between leaves the block and the owed HUP, and the next run finishes both in that
+order.  An inetd that does not run holds nothing: the block goes at once.  Check mode shows the whole plan (both
+files), as it will be after the HUP.  When enabling, the order is the other way round: the block is written
+before inetd.conf (plan's order), so it is there before inetd reads the new line.
+
 The functions take the AnsibleModule for fail_json and check mode.
 """
 
@@ -24,6 +33,7 @@ __metaclass__ = type
 
 import os
 import stat
+import time
 
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_ownership
@@ -35,6 +45,8 @@ from ansible_collections.teamware.qmail.plugins.module_utils import relay
 # Beside inetd.conf, only while a HUP is owed.
 STATE_NAME = "teamware-qmail-inetd.json"
 HUP = "hup_inetd"
+# After the HUP (completed_actions) inetd is given this many seconds to let go of the port before the block stays.
+HUP_WAIT = 5.0
 # The mode of a file the collection creates (root's: the module runs as root; as another user, that user's).
 NEW_FILE_MODE = 0o644
 
@@ -79,16 +91,39 @@ def look(module, settings, clients):
     return (conf_text, allow_text), conflicts, remove
 
 
+def holds_port(module):
+    """Whether inetd still listens on the port (front_end_service.inetd_holds_port); after the HUP (completed_actions,
+    outside check mode) it is given HUP_WAIT seconds to reread inetd.conf and let go of it."""
+    params = module.params
+    wait = HUP_WAIT if HUP in params["completed_actions"] and not module.check_mode else 0
+    deadline = time.time() + wait
+    while True:
+        try:
+            held = front_end_service.inetd_holds_port(params["inetd_pid_file"], params["inetd_program"], params["port"])
+        except OSError as exc:
+            module.fail_json(msg="inetd_pid_file: cannot tell whether inetd still serves port %s (%s); nothing changed"
+                                 % (params["port"], exc))
+        if not held or time.time() >= deadline:
+            return held
+        time.sleep(0.2)
+
+
 def plan(module, settings, clients, lines):
-    """(FileStates, changes, removed lines, owed actions): the files as they must be and what differs, planned before
-    anything changes; the state file first (the HUP recorded before inetd.conf changes), then hosts.allow (the relay
-    clients in place before inetd serves the port with a new line), then inetd.conf."""
+    """(FileStates, changes, removed lines, owed actions, whether inetd holds the port): the files as they must be and
+    what differs, planned before anything changes; the state file first (the HUP recorded before inetd.conf changes),
+    then hosts.allow (the relay clients in place before inetd serves the port with a new line), then inetd.conf.
+    absent: the block stays while inetd holds the port (None for present: not looked at), except in check mode,
+    which shows it gone as it will be after the HUP."""
     params = module.params
     present = params["state"] == "present"
     (conf_text, allow_text), conflicts, remove = look(module, settings, clients)
     if conflicts:
         module.fail_json(msg=front_end_ownership.render_conflicts(conflicts), conflicts=conflicts)
-    allow, allow_removed = inetd_files.hosts_allow(allow_text, params["hosts_allow_marker"], lines, present, remove)
+    held = None if present else holds_port(module)
+    if held and not module.check_mode:
+        allow, allow_removed = None, []
+    else:
+        allow, allow_removed = inetd_files.hosts_allow(allow_text, params["hosts_allow_marker"], lines, present, remove)
     conf, conf_removed = inetd_files.inetd_conf(conf_text, settings, present)
     wanted = [file_state(params["hosts_allow"], allow, "hosts.allow"), file_state(params["inetd_conf"], conf, "inetd.conf")]
     wanted = [state for state in wanted if state.content is not None]
@@ -110,7 +145,7 @@ def plan(module, settings, clients, lines):
         changes.insert(0, record_change)
     removed = [{"file": params["inetd_conf"], "line": line} for line in conf_removed]
     removed += [{"file": params["hosts_allow"], "line": line} for line in allow_removed]
-    return wanted, changes, removed, owed
+    return wanted, changes, removed, owed, held
 
 
 def write(module, wanted, changes):

@@ -32,6 +32,7 @@ __metaclass__ = type
 from collections.abc import Mapping
 
 VARIABLE = "teamware_expected_routes"
+SAMPLE_VARIABLE = "teamware_route_check_sample"
 
 # word -> (needs an argument: True / False / None for optional, meaning)
 VOCABULARY = {
@@ -101,9 +102,37 @@ def parse(expected):
     return result
 
 
+def address_problem(value):
+    """Why value is not an address the route check can ask about (a string of one word; an address without @ gets
+    qmail's default domain), or None."""
+    if _text(value) is None:
+        return "%r is not an address (a string such as tw.john@company.com)" % (value,)
+    if not value.strip():
+        return "%r is not an address: it is empty" % (value,)
+    if len(value.strip().split()) != 1:
+        return "%r is not an address: it contains white space" % (value,)
+    return None
+
+
+def sample(value):
+    """teamware_route_check_sample checked: the list of addresses the deploy check shows (ExpectationError naming the
+    variable and each wrong entry by its index)."""
+    if value is None:
+        return []
+    if _text(value) is not None or not isinstance(value, (list, tuple)):
+        raise ExpectationError("%s must be a list of addresses (e.g. ['tw.john@company.com']), not %s %r"
+                               % (SAMPLE_VARIABLE, type(value).__name__, value))
+    errors = ["%s[%d]: %s" % (SAMPLE_VARIABLE, index, address_problem(item))
+              for index, item in enumerate(value) if address_problem(item)]
+    if errors:
+        raise ExpectationError("; ".join(errors))
+    return [item.strip() for item in value]
+
+
 def _parse_entry(address, value):
-    if _text(address) is None or not address.strip():
-        raise ExpectationError("%s: %r is not an address" % (VARIABLE, address))
+    problem = address_problem(address)
+    if problem:
+        raise ExpectationError("%s: %s" % (VARIABLE, problem))
     values = [value] if _text(value) is not None else value
     if not isinstance(values, (list, tuple)) or not values:
         raise ExpectationError("%s: %s: give a word or a non-empty list of words (%s), not %r"

@@ -29,7 +29,7 @@ description:
   - Fails, and changes nothing, when a line of the files would be read differently by the connector than by this module
     (a C([mime]) section or a C(Mode =) key beside C([MIME])'s, two C([MIME]) sections, C(own_node) inside a section or
     spelt in another case), or when a file is not a regular file or not UTF-8 text.
-  - The C(warnings) of O(settings) (risky connector settings) are the module's warnings.
+  - The C(warnings) of O(settings) (risky connector settings) are the module's warnings, unless O(settings_warnings=false).
   - The connector must not run while its files change; the role stops it first, when the keys that would change
     (M(teamware.qmail.mime_connector_info)'s RV(teamware.qmail.mime_connector_info#module:changes), worked out with this
     module's own code) are not empty. The module does not stop or start it.
@@ -56,6 +56,13 @@ options:
     description: The mode of a file the module creates (an existing file keeps its mode).
     type: raw
     default: "0644"
+  settings_warnings:
+    description:
+      - Show the C(warnings) of O(settings) as the module's own.
+      - The role C(teamware.qmail.mime_connector) passes V(false), since its look (M(teamware.qmail.mime_connector_info),
+        which runs in every run, check mode and a run that changes nothing included) has shown them already, once per run.
+    type: bool
+    default: true
 notes:
   - Run it as the user that may write the files (usually with C(become)).
 seealso:
@@ -120,6 +127,7 @@ def main():
             to_ini=dict(type="path", required=True),
             tombsmtp_ini=dict(type="path", required=True),
             mode=dict(type="raw", default="0644"),
+            settings_warnings=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
@@ -133,7 +141,7 @@ def main():
     look = connector_files_look.Look(params["to_ini"], params["tombsmtp_ini"], settings)
     if look.problems:
         module.fail_json(msg=connector_files_look.FIX_BY_HAND + "; ".join(look.problems), problems=look.problems)
-    for text in settings.get("warnings") or []:
+    for text in (settings.get("warnings") or []) if params["settings_warnings"] else []:
         module.warn(text)
 
     diffs, states = [], []

@@ -43,8 +43,13 @@ description:
     port) becomes RV(inetd_line) and the others go; without one the line is appended. In O(hosts_allow) the block
     between the marker lines of O(hosts_allow_marker) holds RV(lines); a new block goes to the top of the file (tcpd
     uses the first line that matches). Every other line of both files stays. With O(state=absent) those
-    C(inetd.conf) lines and the block go. A file the module creates is root's with mode 0644; an existing one keeps
-    its owner and mode.
+    C(inetd.conf) lines go at once, the block only once inetd no longer listens on the port (RV(inetd_holds_port)).
+    A file the module creates is root's with mode 0644; an existing one keeps its owner and mode.
+  - Until inetd has reread C(inetd.conf) it still serves the port through tcpd, which reads C(hosts.allow) at every
+    connection; without the block the relay clients would lose C(RELAYCLIENT) (their relayed mail refused with 553).
+    So with O(state=absent) the block stays while inetd (a live O(inetd_program) in O(inetd_pid_file)) listens on
+    O(port); the call after the HUP (O(completed_actions)) waits up to 5 seconds for inetd to let go of it, and warns
+    when the block still has to stay. An inetd that does not run holds nothing, so the block goes at once.
   - A changed C(inetd.conf) owes inetd a HUP; so does an inetd that runs but does not greet on the port (with
     O(smtp_banner)). The module never signals inetd; it reports C(hup_inetd) in RV(owed_actions). It records the HUP
     in C(teamware-qmail-inetd.json) beside O(inetd_conf) before C(inetd.conf) changes, and reports it on every call
@@ -69,6 +74,8 @@ attributes:
       - The diff shows the rules file, the run scripts, the directories and the link; the cdb is binary and is only listed
         in RV(changes).
       - With O(format=hosts_allow), C(inetd.conf), C(hosts.allow) and the state file, before and after.
+      - With O(state=absent) check mode shows the block gone from C(hosts.allow) even while inetd holds the port (the
+        whole plan, as it is once inetd has had its HUP).
 options:
   format:
     description: V(tcprules) for tcpserver, V(hosts_allow) for inetd and tcpd.
@@ -257,11 +264,11 @@ options:
         type: bool
         default: false
   inetd_pid_file:
-    description: With O(format=hosts_allow) and O(smtp_banner), where inetd writes its pid.
+    description: With O(format=hosts_allow) and O(smtp_banner), or O(state=absent), where inetd writes its pid.
     type: path
     default: /run/inetd.pid
   inetd_program:
-    description: With O(format=hosts_allow) and O(smtp_banner), the inetd program that pid must run.
+    description: With O(format=hosts_allow) and O(smtp_banner), or O(state=absent), the inetd program that pid must run.
     type: path
     default: /usr/sbin/inetd
   take_over:
@@ -409,6 +416,12 @@ daemon:
   description: The daemon name tcpd looks up in C(hosts.allow), the file name of the program it runs (C(tcp-env)).
   returned: when O(format=hosts_allow)
   type: str
+inetd_holds_port:
+  description:
+    - inetd (a live O(inetd_program) in O(inetd_pid_file)) still listens on O(port), so it has not reread C(inetd.conf)
+      since its line went; the block in O(hosts_allow) stays until it has (in check mode the plan shows it gone).
+  returned: when O(format=hosts_allow) and O(state=absent)
+  type: bool
 missing_programs:
   description: The programs of O(required_programs) that are not there.
   returned: always
@@ -532,12 +545,18 @@ def hosts_allow_format(module, clients, prefix):
     owes is recorded before it changes and reported in owed_actions."""
     settings = inetd_front_end.settings_from(module.params, prefix)
     lines = relay.hosts_allow_lines(clients, settings.daemon)
-    wanted, changes, removed, owed = inetd_front_end.plan(module, settings, clients, lines)
+    wanted, changes, removed, owed, held = inetd_front_end.plan(module, settings, clients, lines)
     inetd_front_end.write(module, wanted, changes)
     result = dict(changed=bool(changes), lines=lines, changes=[relay.change_summary(c) for c in changes],
                   rules_changed=False, cdb_rebuilt=False, cdb_reason="", run_script_changed=False,
                   log_run_script_changed=False, owed_actions=owed, inetd_line=settings.line(), daemon=settings.daemon,
                   removed=removed)
+    if held is not None:
+        result["inetd_holds_port"] = held
+    if held and not module.check_mode and inetd_front_end.HUP not in owed:
+        module.warn("inetd still listens on port %s with the inetd.conf it read before the smtp line went: the relay "
+                    "clients' block stays in %s until inetd rereads it (send it a HUP); the next run then takes it out"
+                    % (module.params["port"], module.params["hosts_allow"]))
     if module._diff and changes:
         result["diff"] = [files.diff_entry(c) for c in changes]
     return result

@@ -128,6 +128,23 @@ def test_site_asserts_the_expected_routes_and_shows_the_summary(tmp_path, host):
     assert snapshot(host.root) == before
 
 
+@pytest.mark.parametrize("extra, message", [
+    (dict(teamware_route_check_sample={"tw.john@company.com": "teamware"}),
+     "teamware_route_check_sample must be a list of addresses"),
+    (dict(teamware_route_check_sample=["tw.john@company.com", ["postmaster@company.com"]]),
+     "teamware_route_check_sample[1]: ['postmaster@company.com'] is not an address"),
+    (dict(teamware_expected_routes={"tw.john @company.com": "teamware"}),
+     "teamware_expected_routes: 'tw.john @company.com' is not an address: it contains white space"),
+])
+def test_a_wrong_route_check_variable_is_named_by_the_variable(tmp_path, host, extra, message):
+    """The deploy check alone: the inventory variable is named (checked on the controller), never the option of
+    qmail_route_info it becomes (addresses), and the module is not asked."""
+    result = run_playbook(ROUTE_CHECK, tmp_path, site_variables(host, **extra))
+    assert result.returncode != 0
+    assert message in result.output, result.output
+    assert "argument 'addresses'" not in result.output and "'expected'" not in result.output
+
+
 def test_check_mode_on_a_fresh_tree_does_not_assert(tmp_path, host):
     variables = site_variables(host, teamware_expected_routes=WRONG)
     before = snapshot(host.root)

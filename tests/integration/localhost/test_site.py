@@ -82,6 +82,7 @@ def test_check_mode_on_a_fresh_tree_changes_nothing(tmp_path, host):
     (dict(qmail_relay_clients=["10.0.0.0/8"]), "qmail_relay_clients"),
     (dict(teamware_smtp_port=25, teamware_server_address="127.0.0.1"), "teamware_smtp_port"),
     (dict(qmail_smtp_front_end="xinetd"), "qmail_smtp_front_end"),
+    (dict(teamware_route_check_sample=["postmaster@company.com", {"a": 1}]), "teamware_route_check_sample[1]: {'a': 1}"),
 ])
 def test_invalid_inventory_fails_before_any_file_changes(tmp_path, host, extra, variable):
     variables = site_variables(host, "smtp_alias", **extra)

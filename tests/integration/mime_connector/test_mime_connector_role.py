@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import os
 import smtplib
 import subprocess
@@ -157,6 +158,39 @@ def test_check_mode_changes_nothing_and_calls_nothing(tmp_path):
     assert "+mode = strict" in result.output
     assert snapshot(tw.root) == before
     assert tw.calls() == []
+
+
+OPEN_RELAY = "accepts mail for every domain and relays it"
+LOOK = "Look at Teamware Office, its MIME connector and which of the connector's keys must change"
+WRITE = "Write the connector's keys into to.ini and tombsmtp.ini"
+
+
+def tasks_that_warn(tw, text, check=False, **extra):
+    """The names of the tasks whose result carries the warning text, and whether each ran, in the order they ran.
+
+    The default callback prints a warning text once per run however many results carry it; callbacks that show each
+    task's result (json here, an AWX job's events) show every copy. So the run uses ansible.posix.json."""
+    done = run_playbook(PLAYBOOK, tw.tmp, tw.variables(SMTP, **extra), check=check,
+                        extra_env={"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"})
+    assert done.returncode == 0, done.output
+    ran = [task for play in json.loads(done.output)["plays"] for task in play["tasks"]]
+    names = [(task["task"]["name"].rpartition(" : ")[2], task) for task in ran]
+    return ([name for name, task in names
+             if any(text in json.dumps(result.get("warnings", [])) for result in task["hosts"].values())],
+            [name for name, task in names if not all(r.get("skipped") for r in task["hosts"].values())])
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_a_settings_warning_is_shown_once_per_run(tmp_path, check):
+    """The look (mime_connector_info) warns; the writer, which runs in the same run when a key changes, does not."""
+    tw = Teamware(tmp_path)
+    risky = dict(mime_connector_mode="any", mime_connector_no_relay=0)
+    warned, ran = tasks_that_warn(tw, OPEN_RELAY, check=check, **risky)
+    assert WRITE in ran and warned == [LOOK]
+    if not check:
+        # a run that changes nothing still shows it (the look runs every time)
+        warned, ran = tasks_that_warn(tw, OPEN_RELAY, **risky)
+        assert WRITE not in ran and warned == [LOOK]
 
 
 def test_a_changed_setting_restarts_once(tmp_path):

@@ -17,7 +17,7 @@ from ansible_collections.teamware.qmail.plugins.filter import route_expectations
 from ansible_collections.teamware.qmail.plugins.module_utils import route_expect
 
 FILTER_DIR = os.path.dirname(os.path.abspath(plugin.__file__))
-NAMES = ("route_expectations", "route_mismatches")
+NAMES = ("route_expectations", "route_mismatches", "route_sample")
 
 
 # Final destinations as qmail_route_info returns them (only the keys the comparison reads).
@@ -217,3 +217,30 @@ def test_every_wrong_word_at_once():
     assert "a@x: 'teamwork'" in str(error.value)
     assert "c@x: 'mailbox:'" in str(error.value)
     assert "b@x" not in str(error.value)
+
+
+def test_the_sample_addresses_are_checked_and_returned():
+    assert plugin.route_sample(["tw.john@company.com", " postmaster "]) == ["tw.john@company.com", "postmaster"]
+    assert plugin.route_sample([]) == [] and plugin.route_sample(None) == []
+
+
+@pytest.mark.parametrize("sample, message", [
+    ("tw.john@company.com", "teamware_route_check_sample must be a list of addresses (e.g. ['tw.john@company.com']), "
+                            "not str"),
+    ({"tw.john@company.com": "teamware"}, "teamware_route_check_sample must be a list of addresses"),
+    (["a@x", {"a": 1}], "teamware_route_check_sample[1]: {'a': 1} is not an address"),
+    ([["a@x"]], "teamware_route_check_sample[0]: ['a@x'] is not an address"),
+    (["a@x", 5, ""], "teamware_route_check_sample[1]: 5 is not an address (a string such as tw.john@company.com); "
+                     "teamware_route_check_sample[2]: '' is not an address: it is empty"),
+    (["john smith@x"], "teamware_route_check_sample[0]: 'john smith@x' is not an address: it contains white space"),
+])
+def test_wrong_sample_addresses_fail_naming_the_variable_and_the_entry(sample, message):
+    with pytest.raises(AnsibleFilterError) as error:
+        plugin.route_sample(sample)
+    assert message in str(error.value)
+
+
+def test_an_expected_address_with_white_space_is_refused():
+    with pytest.raises(AnsibleFilterError) as error:
+        plugin.route_expectations({"john\n@x": "teamware"})
+    assert "teamware_expected_routes: 'john\\n@x' is not an address: it contains white space" in str(error.value)

@@ -58,6 +58,9 @@ def test_the_teamware_servers_relay_through_qmail_when_the_inventory_says_so():
     ({"teamware_expected_routes": {"john@tw.company.com": "nowhere"}}, "nowhere"),
     ({"teamware_route_check": "sometimes"}, "teamware_route_check: 'sometimes' is not a boolean"),
     ({"teamware_route_check_every_run": [True]}, "teamware_route_check_every_run: [True] is not a boolean"),
+    ({"teamware_expected_routes": {"john @tw.company.com": "teamware"}}, "teamware_expected_routes: 'john @tw.company.com'"),
+    ({"teamware_route_check_sample": ["tw.john@company.com", {"a": 1}]}, "teamware_route_check_sample[1]: {'a': 1} is not"),
+    ({"teamware_route_check_sample": "tw.john@company.com"}, "teamware_route_check_sample must be a list of addresses"),
 ])
 def test_each_wrong_variable_is_named(host, variable):
     with pytest.raises(AnsibleFilterError) as caught:

@@ -148,3 +148,13 @@ def test_the_settings_warnings_are_the_modules_and_nothing_is_echoed(capsys, roo
     result = run_module(capsys, args(root, settings), check_mode=True)
     assert "settings" not in result
     assert warned == settings["warnings"]
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_the_role_leaves_the_settings_warnings_to_its_look(capsys, root, monkeypatch, check_mode):
+    """settings_warnings false (the role's apply; mime_connector_info's look showed them): the write says nothing."""
+    warned = []
+    monkeypatch.setattr(mime_connector_files.AnsibleModule, "warn", lambda self, text: warned.append(text))
+    settings = dict(settings_for(SMTP), warnings=["mime_connector_mode any with mime_connector_no_relay 0 relays"])
+    result = run_module(capsys, dict(args(root, settings), settings_warnings=False), check_mode=check_mode)
+    assert result["changes"] and warned == []
