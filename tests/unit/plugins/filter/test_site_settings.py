@@ -43,8 +43,8 @@ def test_inetd_chosen_makes_tcpserver_the_one_to_disable():
 def test_the_route_check_switches_take_what_ansible_takes_for_a_boolean():
     settings = plugin.site_settings({"teamware_route_check": "no", "teamware_route_check_every_run": "yes",
                                      "teamware_route_check_smtp": False})
-    assert (settings["route_check"], settings["route_check_every_run"], settings["route_check_smtp"]) == (False, True,
-                                                                                                           False)
+    switches = (settings["route_check"], settings["route_check_every_run"], settings["route_check_smtp"])
+    assert switches == (False, True, False)
 
 
 def test_the_teamware_servers_relay_through_qmail_when_the_inventory_says_so():

@@ -109,8 +109,8 @@ def test_a_role_default_that_is_missing_is_named(tmp_path):
 
 def test_without_variables_the_sample_is_root_and_postmaster_and_the_module_defaults_apply():
     result = settings({})
-    assert result["route_check_options"] == {"addresses": ["root", "postmaster"], "teamware_domains": [],
-                                              "teamware_servers": [], "expected": {}}
+    options = {"addresses": ["root", "postmaster"], "teamware_domains": [], "teamware_servers": [], "expected": {}}
+    assert result["route_check_options"] == options
     assert result["route_check_context"] == {"front_end": "tcpserver", "relay_clients": ["127."], "smtp": True,
                                              "smtp_banner": {"host": "0", "port": "smtp"}}
 
