@@ -52,12 +52,12 @@ def _value(host, name, default):
     return default if value is None else value
 
 
-def _list(host, name, problems, what):
-    """A list variable whose empty or unset value means none; a value that is no list is named in problems."""
+def _list(host, name, found, what):
+    """A list variable whose empty or unset value means none; a value that is no list is named in found."""
     value = host.get(name) or []
     if isinstance(value, (list, tuple)):
         return list(value)
-    problems.append("%s: must be a list of %s, not %r" % (name, what, value))
+    found.append("%s: must be a list of %s, not %r" % (name, what, value))
     return []
 
 
