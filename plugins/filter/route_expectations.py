@@ -23,14 +23,6 @@ def route_expectations(expected):
         raise AnsibleFilterError(str(exc))
 
 
-def route_sample(sample):
-    """teamware_route_check_sample validated: the list of addresses; fails naming the variable and each wrong entry."""
-    try:
-        return route_expect.sample(sample)
-    except route_expect.ExpectationError as exc:
-        raise AnsibleFilterError(str(exc))
-
-
 def route_mismatches(routes, expected):
     """'address: expected X, got Y' for every wrong route; empty when every route is the expected one."""
     if routes is None:
@@ -49,5 +41,4 @@ class FilterModule(object):
         return {
             "route_expectations": route_expectations,
             "route_mismatches": route_mismatches,
-            "route_sample": route_sample,
         }

@@ -22,7 +22,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.teamware.qmail.plugins.filter.relay_clients import relay_clients
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_settings
-from ansible_collections.teamware.qmail.plugins.module_utils import rollout, route_expect
+from ansible_collections.teamware.qmail.plugins.module_utils import rollout, route_check_settings, route_expect
 
 # The prefixes of the collection's variables: an inventory variable with one of them that nothing knows is a mistake.
 PREFIXES = ("qmail_", "teamware_", "ucspi_tcp_", "inetd_", "mime_connector_")
@@ -102,6 +102,18 @@ def site_default(name, root=None):
     return site_spec(root)[name].get("default")
 
 
+def role_defaults(names, root=None):
+    """{variable: default} for names ({variable: role}), each the default of its role's argument spec."""
+    specs = argument_specs(root)
+    defaults = {}
+    for name, role in names.items():
+        spec = specs.get(role, {}).get(name)
+        if spec is None or "default" not in spec:
+            raise AnsibleFilterError("teamware.qmail: roles/%s/meta/argument_specs.yml gives no default of %s" % (role, name))
+        defaults[name] = spec["default"]
+    return defaults
+
+
 def unknown_variables(host, root=None):
     """Problems, one per inventory variable with the collection's prefixes that nothing knows, with a suggestion."""
     own = host.get(OWN_VARIABLES) or []
@@ -143,8 +155,10 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
     set, a positive number or a percentage (the hosts' agreement is rollout_plan's check).
     A qmail host (qmail_host true): the front-end roles' values as relay_rules checks them (front_end_settings); returns
     front_end, relay_clients, expected_routes, the front-end roles (front_end_role, other_front_end_role) and their
-    states (front_ends: kind -> present or absent), and the deploy check's switches (route_check,
-    route_check_every_run, route_check_smtp), each with the site spec's default; otherwise an empty dict.
+    states (front_ends: kind -> present or absent), the deploy check's switches (route_check,
+    route_check_every_run, route_check_smtp), each with the site spec's default, and the deploy check's settings
+    (route_check_settings.settings: qmail_dir, route_check_options, route_check_smtp_banner, route_check_context);
+    otherwise an empty dict.
     Fails naming every wrong variable.
     """
     problems = unknown_variables(host)
@@ -187,10 +201,7 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
         expected = route_expect.normalize(host.get("teamware_expected_routes") or site_default("teamware_expected_routes"))
     except route_expect.ExpectationError as exc:
         problems.append(str(exc))
-    try:
-        route_expect.sample(host.get(route_expect.SAMPLE_VARIABLE))
-    except route_expect.ExpectationError as exc:
-        problems.append(str(exc))
+    problems.extend(route_check_settings.problems(host))
     if problems:
         raise AnsibleFilterError("Invalid inventory, nothing changed: %s" % "; ".join(problems))
     other = front_end_settings.other_kind(front_end)
@@ -198,6 +209,9 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
                     # The roles of the two front ends and their states: the chosen one present, the other absent.
                     front_end_role=front_end_settings.ROLES[front_end],
                     other_front_end_role=front_end_settings.ROLES[other], front_ends={front_end: "present", other: "absent"})
+    # The deploy check's settings: qmail_route_info's options (routing_table's route_check), its context, the banner.
+    settings.update(route_check_settings.settings(host, role_defaults(route_check_settings.SPEC_DEFAULTS), front_end,
+                                                  clients, settings["route_check_smtp"], expected))
     return settings
 
 

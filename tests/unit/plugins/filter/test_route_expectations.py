@@ -17,7 +17,7 @@ from ansible_collections.teamware.qmail.plugins.filter import route_expectations
 from ansible_collections.teamware.qmail.plugins.module_utils import route_expect
 
 FILTER_DIR = os.path.dirname(os.path.abspath(plugin.__file__))
-NAMES = ("route_expectations", "route_mismatches", "route_sample")
+NAMES = ("route_expectations", "route_mismatches")
 
 
 # Final destinations as qmail_route_info returns them (only the keys the comparison reads).
@@ -220,8 +220,8 @@ def test_every_wrong_word_at_once():
 
 
 def test_the_sample_addresses_are_checked_and_returned():
-    assert plugin.route_sample(["tw.john@company.com", " postmaster "]) == ["tw.john@company.com", "postmaster"]
-    assert plugin.route_sample([]) == [] and plugin.route_sample(None) == []
+    assert route_expect.sample(["tw.john@company.com", " postmaster "]) == ["tw.john@company.com", "postmaster"]
+    assert route_expect.sample([]) == [] and route_expect.sample(None) == []
 
 
 @pytest.mark.parametrize("sample, message", [
@@ -235,8 +235,8 @@ def test_the_sample_addresses_are_checked_and_returned():
     (["john smith@x"], "teamware_route_check_sample[0]: 'john smith@x' is not an address: it contains white space"),
 ])
 def test_wrong_sample_addresses_fail_naming_the_variable_and_the_entry(sample, message):
-    with pytest.raises(AnsibleFilterError) as error:
-        plugin.route_sample(sample)
+    with pytest.raises(route_expect.ExpectationError) as error:
+        route_expect.sample(sample)
     assert message in str(error.value)
 
 

@@ -23,7 +23,14 @@ def test_the_defaults():
         "front_end": "tcpserver", "relay_clients": ["127."], "expected_routes": {},
         "front_end_role": "teamware.qmail.ucspi_tcp", "other_front_end_role": "teamware.qmail.inetd",
         "front_ends": {"tcpserver": "present", "inetd": "absent"},
-        "route_check": True, "route_check_every_run": False, "route_check_smtp": True}
+        "route_check": True, "route_check_every_run": False, "route_check_smtp": True,
+        # the deploy check's settings (route_check_settings, tests/unit/plugins/module_utils/test_route_check_settings.py)
+        "qmail_dir": "/var/qmail",
+        "route_check_options": {"addresses": ["root", "postmaster"], "teamware_domains": [], "teamware_servers": [],
+                                "expected": {}},
+        "route_check_smtp_banner": {"host": "0", "port": "smtp"},
+        "route_check_context": {"front_end": "tcpserver", "relay_clients": ["127."], "smtp": True,
+                                "smtp_banner": {"host": "0", "port": "smtp"}}}
 
 
 def test_inetd_chosen_makes_tcpserver_the_one_to_disable():
@@ -36,8 +43,8 @@ def test_inetd_chosen_makes_tcpserver_the_one_to_disable():
 def test_the_route_check_switches_take_what_ansible_takes_for_a_boolean():
     settings = plugin.site_settings({"teamware_route_check": "no", "teamware_route_check_every_run": "yes",
                                      "teamware_route_check_smtp": False})
-    assert (settings["route_check"], settings["route_check_every_run"], settings["route_check_smtp"]) == (False, True,
-                                                                                                           False)
+    switches = (settings["route_check"], settings["route_check_every_run"], settings["route_check_smtp"])
+    assert switches == (False, True, False)
 
 
 def test_the_teamware_servers_relay_through_qmail_when_the_inventory_says_so():

@@ -538,8 +538,8 @@ def test_an_other_front_end_without_state_is_not_looked_at(capsys, etc, fake_tcp
         "tcpserver-everywhere"])
 def test_both_front_ends_present_on_one_port_are_refused_before_any_change(capsys, etc, fake_tcprules, own, other,
                                                                             refused):
-    result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0],
-                                    other_front_end=dict({"kind": "inetd", "state": "present"}, **other), **own))
+    other_front_end = dict({"kind": "inetd", "state": "present"}, **other)
+    result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end=other_front_end, **own))
     if refused:
         assert result["failed"] is True and os.listdir(str(etc)) == []
         assert result["msg"].startswith("ucspi_tcp_state: tcpserver and inetd (inetd_state) would both serve port ")
