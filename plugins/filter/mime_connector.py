@@ -16,8 +16,15 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.teamware.qmail.plugins.module_utils import connector
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
+
+
+def _connector():
+    """connector.py (and the routing core behind it), imported when one of these filters runs: ansible-core imports
+    every filter file of the collection in each worker that looks up any teamware.qmail filter, so a top-level import
+    here would cost every such task of a run the whole core (about 25 ms each)."""
+    from ansible_collections.teamware.qmail.plugins.module_utils import connector
+    return connector
 
 
 def _mapping(value, what):
@@ -42,14 +49,14 @@ def problem_report(problems):
 def mime_connector_settings(variables, options=None):
     """The connector settings; fails naming every wrong variable."""
     try:
-        return connector.compute(_mapping(variables, "the input"), _mapping(options or {}, "options"))
+        return _connector().compute(_mapping(variables, "the input"), _mapping(options or {}, "options"))
     except ValidationError as exc:
         raise AnsibleFilterError(problem_report(exc.problems))
 
 
 def mime_connector_problems(variables, options=None):
     """Every problem as "variable: reason"; an empty list when the settings are valid."""
-    return connector.find_problems(_mapping(variables, "the input"), _mapping(options or {}, "options"))
+    return _connector().find_problems(_mapping(variables, "the input"), _mapping(options or {}, "options"))
 
 
 class FilterModule(object):

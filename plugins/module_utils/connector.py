@@ -34,20 +34,14 @@ from collections.abc import Mapping
 
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.module_utils import validators as v
+from ansible_collections.teamware.qmail.plugins.module_utils.connector_keys import (
+    MIME_SECTION, SMTP_HOST_KEY, TO_INI, TO_INI_KEYS, TOMBSMTP_INI)
 
-TO_INI = "to.ini"
-TOMBSMTP_INI = "tombsmtp.ini"
-MIME_SECTION = "MIME"
-SMTP_HOST_KEY = "smtp_host"
 ALIAS_PREFIX = "A:"
 
 MODES = ("any", "list", "strict")
 DSN_LEVELS = (0, 1, 2)
 OUTGOING_RELAYS = ("isp", "qmail")
-
-# Keys the role manages, in the order they are written.
-TO_INI_KEYS = ("deliver_relayed_dsn", "no_relay", "mode", "allow", "smtp_port", "sendmail", SMTP_HOST_KEY)
-TOMBSMTP_KEYS = ("own_node",)
 
 # Shared inventory variables the connector reads besides the routing core's.
 INVENTORY_DEFAULTS = {

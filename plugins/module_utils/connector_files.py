@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The MIME connector's keys in to.ini and tombsmtp.ini: the files' new text, and what must be fixed by hand first.
 
-The teamware.qmail.mime_connector_files module owns the connector's keys (``connector.TO_INI_KEYS`` in ``[MIME]`` of
+The teamware.qmail.mime_connector_files module owns the connector's keys (``connector_keys.TO_INI_KEYS`` in ``[MIME]`` of
 to.ini, the top-level ``own_node`` lines of tombsmtp.ini) and writes them with this; every other line (comments,
 other keys and sections) stays as it is.  The edits are the ones the role made with community.general.ini_file up to
 0.1.0 (state present, exclusive, ignore_spaces, modify_inactive_option false, allow_no_value false, create), so that
@@ -24,7 +24,7 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.teamware.qmail.plugins.module_utils.connector import MIME_SECTION, TO_INI, TO_INI_KEYS, TOMBSMTP_INI
+from ansible_collections.teamware.qmail.plugins.module_utils.connector_keys import MIME_SECTION, TO_INI, TO_INI_KEYS, TOMBSMTP_INI
 
 OWN_NODE = "own_node"
 
@@ -174,7 +174,7 @@ def input_problem(settings, mode):
 def plan(texts, settings):
     """What the writer makes of the files: (lines to fix by hand, {name: (new text, changes)}).
 
-    texts: {file name (connector.TO_INI, connector.TOMBSMTP_INI): its text, None when there is none}; settings: the
+    texts: {file name (connector_keys.TO_INI, connector_keys.TOMBSMTP_INI): its text, None when there is none}; settings: the
     result of the mime_connector_settings filter.  With lines to fix by hand nothing else is worked out.  Both
     mime_connector_files (which then writes) and mime_connector_info (which only tells) take their changes from here.
     """

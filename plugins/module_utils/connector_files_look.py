@@ -15,9 +15,25 @@ __metaclass__ = type
 import os
 import stat
 
-from ansible_collections.teamware.qmail.plugins.module_utils import connector, connector_files
+from ansible_collections.teamware.qmail.plugins.module_utils import connector_files, connector_keys
 
 FIX_BY_HAND = "Fix these lines by hand, nothing changed: "
+
+
+def installation_problems(root, root_isdir, torecvm, torecvm_needed, torecvm_executable, spool, spool_isdir, method):
+    """What is missing of Teamware Office as the method needs it (mime_connector_info's require_installed), one message
+    each, naming the role's variables (the role passes them as root and torecvm); empty when nothing is."""
+    problems = []
+    if not root_isdir:
+        problems.append("mime_connector_root (default teamware_root): %s is not a directory; is Teamware Office "
+                        "installed?" % root)
+    if torecvm_needed and not torecvm_executable:
+        problems.append("mime_connector_torecvm_path (default teamware_torecvm): method %s pipes mail into torecvm, but "
+                        "%s is not an executable file;" % (method or "(unknown)", torecvm))
+    if torecvm_needed and not spool_isdir:
+        problems.append("mime_connector_root (default teamware_root): torecvm delivers into %s, which is not a "
+                        "directory;" % spool)
+    return problems
 
 
 def read_file(name, path, problems):
@@ -47,7 +63,7 @@ class Look:
     (``problems``), and per file its new text and changes (``plans``, empty when there are problems)."""
 
     def __init__(self, to_ini, tombsmtp_ini, settings):
-        self.paths = {connector.TO_INI: to_ini, connector.TOMBSMTP_INI: tombsmtp_ini}
+        self.paths = {connector_keys.TO_INI: to_ini, connector_keys.TOMBSMTP_INI: tombsmtp_ini}
         self.problems, self.texts, self.statuses = [], {}, {}
         for name, path in self.paths.items():
             self.texts[name], self.statuses[name] = read_file(name, path, self.problems)

@@ -1,11 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: teamware.qmail contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The route report of the modules: the options teamware.qmail.qmail_route_info and routing_table's
-route_report take, their checks, and the report itself (router.py on the host, route_expect.py for the
-expected routes).
+"""The route report of teamware.qmail.qmail_route_info: the report itself (router.py on the host, route_expect.py for
+the expected routes); its options and their checks are route_options.py's (REPORT_OPTIONS and report_problems are
+re-exported here).
 
-Pure Python, no Ansible imports: REPORT_OPTIONS is plain argument-spec data.
+Pure Python, no Ansible imports.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,38 +16,10 @@ from ansible_collections.teamware.qmail.plugins.module_utils import qmail_host
 from ansible_collections.teamware.qmail.plugins.module_utils import route_expect
 from ansible_collections.teamware.qmail.plugins.module_utils import route_summary
 from ansible_collections.teamware.qmail.plugins.module_utils.qmail_config import control_lines
-from ansible_collections.teamware.qmail.plugins.module_utils.router import (
-    DEFAULT_ALIASEMPTY, DEFAULT_MAX_DEPTH, DEFAULT_SENDER, DEFAULT_WRAPPER, Options, Router)
+from ansible_collections.teamware.qmail.plugins.module_utils.route_options import REPORT_OPTIONS, report_problems
+from ansible_collections.teamware.qmail.plugins.module_utils.router import Options, Router
 
-# The options of a route report, in Ansible's argument-spec format (plain data): teamware.qmail.qmail_route_info
-# takes them with qmail_dir, and routing_table's route_report takes them as one dict, so both ask the same.
-REPORT_OPTIONS = dict(
-    addresses=dict(type="list", elements="str", required=True),
-    passwd_file=dict(type="path", default="/etc/passwd", no_log=False),
-    tcp_rules=dict(type="path", default="/etc/tcp.smtp"),
-    tcp_rules_cdb=dict(type="path"),
-    hosts_allow=dict(type="path", default="/etc/hosts.allow"),
-    aliasempty=dict(type="str", default=DEFAULT_ALIASEMPTY),
-    sender=dict(type="str", default=DEFAULT_SENDER),
-    teamware_domains=dict(type="list", elements="str", default=[]),
-    teamware_user_prefix=dict(type="str"),
-    teamware_servers=dict(type="list", elements="str", default=[]),
-    qmail_delivery_wrapper=dict(type="path", default=DEFAULT_WRAPPER),
-    max_forward_depth=dict(type="int", default=DEFAULT_MAX_DEPTH),
-    expected=dict(type="dict", default={}),
-)
-
-
-def report_problems(params):
-    """What is wrong with REPORT_OPTIONS values beyond their types, one message each (empty when nothing is)."""
-    problems = []
-    if params["max_forward_depth"] < 1:
-        problems.append("max_forward_depth must be at least 1")
-    try:
-        route_expect.parse(params["expected"])
-    except route_expect.ExpectationError as exc:
-        problems.append("expected: %s" % exc)
-    return problems
+__all__ = ["REPORT_OPTIONS", "report", "report_problems", "report_warnings"]
 
 
 def report(qmail_dir, params, cdb_library, cdb_library_name, relay=True):

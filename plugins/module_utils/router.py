@@ -4,7 +4,7 @@
 """Where will qmail deliver an address?  qmail's delivery, re-done in Python.
 
 Pure Python, no Ansible imports and no third-party imports: the ``teamware.qmail.qmail_route_info``
-and ``teamware.qmail.routing_table`` modules (through route_report.py) and the unit tests share it.
+module (through route_report.py) and the unit tests share it.
 Every step follows notqmail 1.09 (a maintained qmail 1.03), file by file:
 
 * qmail-smtpd / rcpthosts.c, qmail-send.c rewrite(), qmail-remote.c smtproutes: qmail_config.py;
@@ -31,11 +31,8 @@ from ansible_collections.teamware.qmail.plugins.module_utils import local_delive
 from ansible_collections.teamware.qmail.plugins.module_utils import relay_parsers
 from ansible_collections.teamware.qmail.plugins.module_utils import route_summary
 from ansible_collections.teamware.qmail.plugins.module_utils.qmail_config import OPEN_RELAY, QmailConfig, lower
-
-DEFAULT_SENDER = "sender@example.net"
-DEFAULT_ALIASEMPTY = "./Maildir/"
-DEFAULT_WRAPPER = "/usr/local/bin/teamware-qmail-remote"
-DEFAULT_MAX_DEPTH = 10
+from ansible_collections.teamware.qmail.plugins.module_utils.route_options import (
+    DEFAULT_ALIASEMPTY, DEFAULT_MAX_DEPTH, DEFAULT_SENDER, DEFAULT_WRAPPER)
 
 
 class Options:

@@ -71,6 +71,15 @@ options:
         one fails before anything changes.
     type: raw
     default: "0644"
+  require_installed:
+    description:
+      - Fail unless Teamware Office is installed as the method needs it - O(root) a directory and, when
+        O(torecvm_needed), O(torecvm) an executable file and the spool directory (C(smtp) in O(root)) a directory -
+        with a message that names the role C(teamware.qmail.mime_connector)'s variables (C(mime_connector_root),
+        C(mime_connector_torecvm_path)) and the method of O(settings).
+      - The role's look sets it, so that no task of its own is needed for the check.
+    type: bool
+    default: false
 notes:
   - Run it as the user that may read the Teamware Office root (usually with C(become)).
 seealso:
@@ -225,6 +234,7 @@ def main():
             to_ini=dict(type="path"),
             tombsmtp_ini=dict(type="path"),
             mode=dict(type="raw", default="0644"),
+            require_installed=dict(type="bool", default=False),
         ),
         required_together=[("settings", "to_ini", "tombsmtp_ini")],
         supports_check_mode=True,
@@ -244,13 +254,19 @@ def main():
         "needed": needed,
         "executable": bool(torecvm_status and stat.S_ISREG(torecvm_status.st_mode) and os.access(params["torecvm"], os.X_OK)),
     }
-    spool = os.path.join(root, "smtp")
+    spool = {"path": os.path.join(root, "smtp"), "isdir": os.path.isdir(os.path.join(root, "smtp"))}
+    if params["require_installed"]:
+        missing = connector_files_look.installation_problems(
+            root, root_facts["isdir"], params["torecvm"], needed, torecvm_facts["executable"], spool["path"],
+            spool["isdir"], (params["settings"] or {}).get("method"))
+        if missing:
+            module.fail_json(msg=" ".join(missing), root=root_facts, torecvm=torecvm_facts, spool=spool)
     running, start_owed, reason = connector_status(module, params["state_file"], params["status_command"])
     module.exit_json(
         changed=False,
         root=root_facts,
         torecvm=torecvm_facts,
-        spool={"path": spool, "isdir": os.path.isdir(spool)},
+        spool=spool,
         running=running,
         start_owed=start_owed,
         start_owed_reason=reason,

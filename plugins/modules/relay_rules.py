@@ -482,7 +482,6 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_service
-from ansible_collections.teamware.qmail.plugins.module_utils import inetd_front_end
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils import tcpserver_front_end
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
@@ -540,20 +539,28 @@ def fail_validation(module, exc):
                      problems=[{"variable": var, "reason": reason} for var, reason in exc.problems])
 
 
+def inetd_front_end():
+    """inetd_front_end.py (and inetd_files.py), imported only where inetd is the front end: a no-op run of the
+    tcpserver front end does not pay for them."""
+    from ansible_collections.teamware.qmail.plugins.module_utils import inetd_front_end as writer
+    return writer
+
+
 def hosts_allow_format(module, clients, prefix):
     """inetd.conf's line and hosts.allow's block, written atomically (inetd_front_end); the HUP a changed inetd.conf
     owes is recorded before it changes and reported in owed_actions."""
-    settings = inetd_front_end.settings_from(module.params, prefix)
+    inetd = inetd_front_end()
+    settings = inetd.settings_from(module.params, prefix)
     lines = relay.hosts_allow_lines(clients, settings.daemon)
-    wanted, changes, removed, owed, held = inetd_front_end.plan(module, settings, clients, lines)
-    inetd_front_end.write(module, wanted, changes)
+    wanted, changes, removed, owed, held = inetd.plan(module, settings, clients, lines)
+    inetd.write(module, wanted, changes)
     result = dict(changed=bool(changes), lines=lines, changes=[relay.change_summary(c) for c in changes],
                   rules_changed=False, cdb_rebuilt=False, cdb_reason="", run_script_changed=False,
                   log_run_script_changed=False, owed_actions=owed, inetd_line=settings.line(), daemon=settings.daemon,
                   removed=removed)
     if held is not None:
         result["inetd_holds_port"] = held
-    if held and not module.check_mode and inetd_front_end.HUP not in owed:
+    if held and not module.check_mode and inetd.HUP not in owed:
         module.warn("inetd still listens on port %s with the inetd.conf it read before the smtp line went: the relay "
                     "clients' block stays in %s until inetd rereads it (send it a HUP); the next run then takes it out"
                     % (module.params["port"], module.params["hosts_allow"]))
@@ -608,9 +615,9 @@ def main():
             look = functools.partial(front_end_service.inetd_status, params["inetd_pid_file"], params["inetd_program"])
         result.update(front_end_service.serving(module, params, look))
         if (params["format"] == "hosts_allow" and result["running"] and not result["smtp_banner"]["ok"]
-                and inetd_front_end.HUP not in result["owed_actions"] + params["completed_actions"]):
+                and inetd_front_end().HUP not in result["owed_actions"] + params["completed_actions"]):
             # inetd runs but does not serve the port: it has not reread an inetd.conf that is already right.
-            result["owed_actions"].append(inetd_front_end.HUP)
+            result["owed_actions"].append(inetd_front_end().HUP)
     module.exit_json(**result)
 
 

@@ -397,7 +397,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import ownership
-from ansible_collections.teamware.qmail.plugins.module_utils import route_report
+from ansible_collections.teamware.qmail.plugins.module_utils import route_options
 from ansible_collections.teamware.qmail.plugins.module_utils import routing
 from ansible_collections.teamware.qmail.plugins.module_utils import routing_files
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
@@ -410,8 +410,8 @@ def route_check_digest(module, raw, context):
     when route_check is not set)."""
     if raw is None:
         return None
-    validated = ArgumentSpecValidator(route_report.REPORT_OPTIONS).validate(dict((k, v) for k, v in raw.items() if v is not None))
-    problems = list(validated.error_messages) or route_report.report_problems(validated.validated_parameters)
+    validated = ArgumentSpecValidator(route_options.REPORT_OPTIONS).validate(dict((k, v) for k, v in raw.items() if v is not None))
+    problems = list(validated.error_messages) or route_options.report_problems(validated.validated_parameters)
     if problems:
         module.fail_json(msg="route_check: %s; nothing changed" % "; ".join(problems))
     text = json.dumps({"check": validated.validated_parameters, "context": context}, sort_keys=True, default=str)

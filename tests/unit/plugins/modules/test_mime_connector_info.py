@@ -42,6 +42,36 @@ def test_missing_root_and_torecvm(capsys, tmp_path):
     assert result["spool"]["isdir"] is False
 
 
+def test_require_installed_fails_naming_the_roles_variables(capsys, tmp_path):
+    """require_installed: the role's look stops the run here, with every missing part named, before any change."""
+    nowhere, torecvm = tmp_path / "nowhere", tmp_path / "no-torecvm"
+    result = run_module(capsys, {"root": str(nowhere), "torecvm": str(torecvm), "torecvm_needed": True,
+                                 "require_installed": True}, check_mode=True)
+    assert result["rc"] == 1 and result["failed"] is True
+    assert ("mime_connector_root (default teamware_root): %s is not a directory; is Teamware Office installed?"
+            % nowhere) in result["msg"]
+    assert ("mime_connector_torecvm_path (default teamware_torecvm): method (unknown) pipes mail into torecvm, but %s "
+            "is not an executable file" % torecvm) in result["msg"]
+    assert "torecvm delivers into %s, which is not a directory" % (nowhere / "smtp") in result["msg"]
+
+
+def test_require_installed_passes_where_teamware_office_is_there(capsys, root, tmp_path):
+    torecvm = tmp_path / "torecvm"
+    write(torecvm, "#!/bin/sh\nexit 0\n", mode=0o755)
+    plain = run_module(capsys, {"root": str(root), "require_installed": True})
+    assert plain["rc"] == 0 and plain["root"]["isdir"] is True
+    needed = run_module(capsys, {"root": str(root), "torecvm": str(torecvm), "torecvm_needed": True,
+                                 "require_installed": True})
+    assert needed["rc"] == 0 and needed["torecvm"]["executable"] is True
+    (root / "smtp").rmdir()
+    spool = run_module(capsys, {"root": str(root), "torecvm": str(torecvm), "torecvm_needed": True,
+                                "require_installed": True})
+    assert spool["rc"] == 1 and spool["msg"] == ("mime_connector_root (default teamware_root): torecvm delivers into "
+                                                 "%s, which is not a directory;" % (root / "smtp"))
+    # Without torecvm_needed neither torecvm nor the spool is asked for.
+    assert run_module(capsys, {"root": str(root), "require_installed": True})["rc"] == 0
+
+
 def test_torecvm_that_cannot_run(capsys, root, tmp_path):
     write(tmp_path / "torecvm", "#!/bin/sh\n", mode=0o644)
     result = run_module(capsys, {"root": str(root), "torecvm": str(tmp_path / "torecvm"), "torecvm_needed": True})
