@@ -21,4 +21,3 @@ SMTP_HOST_KEY = "smtp_host"
 
 # Keys the role manages, in the order they are written.
 TO_INI_KEYS = ("deliver_relayed_dsn", "no_relay", "mode", "allow", "smtp_port", "sendmail", SMTP_HOST_KEY)
-TOMBSMTP_KEYS = ("own_node",)

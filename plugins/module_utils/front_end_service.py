@@ -252,7 +252,8 @@ def other_front_end_active(module, params, other):
         return False
     kind = other.get("kind")
     if kind not in front_end_settings.ROLES:
-        module.fail_json(msg="other_front_end: kind must be inetd or tcpserver, not %r" % (kind,))
+        module.fail_json(msg="%sother_front_end: kind must be inetd or tcpserver, not %r"
+                         % (params.get("variable_prefix") or "", kind))
     if other["state"] == "present":
         own = front_end_settings.other_kind(kind)
         problem = front_end_settings.both_serve_port(own, params["port"], params["bind_address"], other)

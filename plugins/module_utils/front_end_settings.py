@@ -128,3 +128,22 @@ def both_serve_port(front_end, port, bind_address, other):
     own_state, other_state = PREFIXES[front_end] + "state", PREFIXES[kind] + "state"
     return ("%s: %s and %s (%s) would both serve port %s; set one of %s and %s to absent"
             % (own_state, front_end, kind, other_state, "smtp" if port is None else port, own_state, other_state))
+
+
+# What makes the other front end count as still serving the SMTP port (front_end_service.other_front_end_active).
+STILL_SERVING = {
+    "inetd": "an inetd.conf line for the port or qmail-smtpd, or the relay clients' block in hosts.allow, which stays "
+             "until inetd no longer listens on the port",
+    "tcpserver": "its service in the scan directory, or supervise still running it",
+}
+
+
+def still_serving(front_end):
+    """Why the chosen front end (present) changes nothing: the other one (its role's state absent) still serves the
+    port.  site.yml never gets here (it takes the other one out first); a play of one's own with the roles in the
+    wrong order, or inetd_reload_method none before the admin's HUP, does."""
+    kind = other_kind(front_end)
+    return ("%sstate: present, but %s still serves the SMTP port (%s): take it out first (teamware.qmail.%s with "
+            "%sstate: absent, listed before this role in the play; site.yml does this itself; with "
+            "inetd_reload_method: none, send inetd its HUP), then run again; nothing changed"
+            % (PREFIXES[front_end], kind, STILL_SERVING[kind], ROLES[kind].split(".")[-1], PREFIXES[kind]))

@@ -209,8 +209,9 @@ options:
         C(bind_address); for V(kind=tcpserver) C(supervise_dir), C(service_dir), C(service_name), C(port),
         C(bind_address). Missing keys take the roles' defaults.
       - With C(state=absent) (site.yml, for the front end it did not choose) RV(other_front_end_active) tells whether
-        it still serves the SMTP port; with O(state=present) the module then changes nothing (except in check mode,
-        where it shows its plan), so that the other front end is disabled first.
+        it still serves the SMTP port; with O(state=present) the module then fails, changing nothing, saying that the
+        other front end must be taken out first (site.yml looks in check mode, where the module shows its plan, and
+        takes it out first).
       - With C(state=present) (both roles in one play) the module fails, before any change, when both would serve the
         same port on the same address (an address for every address overlaps any); this is the collection's one check
         that exactly one front end owns the SMTP port.
@@ -482,6 +483,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_service
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_settings
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils import tcpserver_front_end
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
@@ -583,11 +585,16 @@ def main():
     try:
         other_active = (front_end_service.other_front_end_active(module, params, params["other_front_end"])
                         if params["state"] == "present" else False)
+        if other_active and not module.check_mode:
+            # While the other front end holds the port nothing changes, and saying nothing would leave the port to
+            # nobody once it is taken out: fail, saying what to do. site.yml takes it out first (the look, in check
+            # mode, tells it so); check mode shows the plan at once.
+            module.fail_json(msg=front_end_settings.still_serving("tcpserver" if params["format"] == "tcprules"
+                                                                  else "inetd"), other_front_end_active=True)
         tcprules_missing = missing and params["format"] == "tcprules"
-        if ((other_active and not module.check_mode) or tcprules_missing) and params["state"] == "present":
-            # Look before acting: while the other front end holds the port, or a program tcpserver needs is missing,
-            # nothing changes; site.yml disables the other one (the role installs the packages) and calls the module
-            # again. Check mode changes nothing anyway, so there the plan is shown at once.
+        if tcprules_missing and params["state"] == "present":
+            # Look before acting: while a program tcpserver needs is missing nothing changes; the role installs the
+            # packages and calls the module again.
             relay.relay_clients(params["relay_clients"], prefix + "relay_clients")
             module.exit_json(changed=False, missing_programs=missing, other_front_end_active=other_active, changes=[],
                              rules_changed=False, cdb_rebuilt=False, cdb_reason="", run_script_changed=False,

@@ -481,8 +481,15 @@ def test_tcpserver_changes_nothing_while_inetd_serves_the_port(capsys, etc, fake
     other = inetd_other(etc, inetd_conf, hosts_allow)
     result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end=other))
     assert result["other_front_end_active"] is active
-    assert result["changed"] is (not active)
     assert os.path.exists(str(etc / "tcp.smtp")) is (not active)
+    if active:
+        # never silently: once inetd is taken out nothing would serve the port
+        assert result["failed"] is True
+        assert result["msg"].startswith("ucspi_tcp_state: present, but inetd still serves the SMTP port (")
+        assert "teamware.qmail.inetd with inetd_state: absent, listed before this role" in result["msg"]
+        assert result["msg"].endswith("nothing changed")
+    else:
+        assert result["changed"] is True
 
 
 def test_check_mode_shows_the_plan_although_inetd_serves_the_port(capsys, etc, fake_tcprules):
@@ -536,8 +543,7 @@ def test_an_other_front_end_without_state_is_not_looked_at(capsys, etc, fake_tcp
     ({"bind_address": "0"}, {"bind_address": "192.0.2.1"}, True),
 ], ids=["defaults", "smtp-is-25", "other-port", "same-address", "other-address", "inetd-everywhere",
         "tcpserver-everywhere"])
-def test_both_front_ends_present_on_one_port_are_refused_before_any_change(capsys, etc, fake_tcprules, own, other,
-                                                                            refused):
+def test_both_front_ends_present_on_one_port_are_refused(capsys, etc, fake_tcprules, own, other, refused):
     other_front_end = dict({"kind": "inetd", "state": "present"}, **other)
     result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end=other_front_end, **own))
     if refused:

@@ -262,7 +262,9 @@ def test_nothing_changes_while_tcpserver_still_serves_the_port(capsys, etc, tmp_
     (tmp_path / "service").mkdir()
     (tmp_path / "service" / "qmail-smtpd").symlink_to(str(tmp_path / "supervise" / "qmail-smtpd"))
     held = run(capsys, args(etc, other_front_end=other))
-    assert held["other_front_end_active"] is True and held["changed"] is False and os.listdir(str(etc)) == []
+    assert held["other_front_end_active"] is True and held["failed"] is True and os.listdir(str(etc)) == []
+    assert held["msg"].startswith("inetd_state: present, but tcpserver still serves the SMTP port (its service in the "
+                                  "scan directory, or supervise still running it)")
     # check mode shows the plan at once
     planned = run(capsys, args(etc, other_front_end=other), check=True)
     assert planned["changed"] is True and len(planned["changes"]) == 3 and os.listdir(str(etc)) == []
