@@ -146,4 +146,4 @@ def still_serving(front_end):
     return ("%sstate: present, but %s still serves the SMTP port (%s): take it out first (teamware.qmail.%s with "
             "%sstate: absent, listed before this role in the play; site.yml does this itself; with "
             "inetd_reload_method: none, send inetd its HUP), then run again; nothing changed"
-            % (PREFIXES[front_end], kind, STILL_SERVING[kind], ROLES[kind].split(".")[-1], PREFIXES[kind]))
+            % (PREFIXES[front_end], kind, STILL_SERVING[kind], PREFIXES[kind][:-1], PREFIXES[kind]))
