@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import functools
 
-from ansible_collections.teamware.qmail.plugins.module_utils import relay
+from ansible_collections.teamware.qmail.plugins.module_utils import relay, smtp_banner
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
 # The roles' defaults (roles/ucspi_tcp/defaults/main.yml, roles/inetd/defaults/main.yml) of what is checked here;
@@ -35,7 +35,6 @@ SERVICE_NAME = "qmail-smtpd"
 ROLES = {"tcpserver": "teamware.qmail.ucspi_tcp", "inetd": "teamware.qmail.inetd"}
 PREFIXES = {"tcpserver": "ucspi_tcp_", "inetd": "inetd_"}
 EVERY_ADDRESS = {"tcpserver": ("0", "0.0.0.0", ""), "inetd": ("", "*", "0.0.0.0")}
-PORT_NAMES = {"smtp": "25"}
 
 
 def _value(host, name, defaults):
@@ -101,8 +100,12 @@ def other_kind(front_end):
 
 
 def _port(value):
+    """The port as a number where it is one or a known service name (smtp_banner.port_number), else as given."""
     value = "smtp" if value is None or value == "" else str(value)
-    return PORT_NAMES.get(value, value)
+    try:
+        return smtp_banner.port_number(value)
+    except smtp_banner.BannerError:
+        return value
 
 
 def _address(kind, value):

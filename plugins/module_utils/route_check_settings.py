@@ -20,7 +20,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.teamware.qmail.plugins.module_utils import route_expect, routing
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_settings, route_expect, routing
 
 # The variables whose default is a role's (its meta/argument_specs.yml): variable -> role.
 SPEC_DEFAULTS = {
@@ -29,7 +29,7 @@ SPEC_DEFAULTS = {
     "inetd_bind_address": "inetd", "inetd_port": "inetd",
 }
 # Where each front end listens: its role's variables (address, port).
-LISTENERS = {"tcpserver": ("ucspi_tcp_bind_address", "ucspi_tcp_port"), "inetd": ("inetd_bind_address", "inetd_port")}
+LISTENERS = {kind: (prefix + "bind_address", prefix + "port") for kind, prefix in front_end_settings.PREFIXES.items()}
 # qmail_route_info's options that take a variable only when the inventory sets it (otherwise the module's default,
 # which is the role's): option -> variable.  An unset option stays out of the options, so that the digest of a check
 # that passed (routing_table's route_check) does not change with the version that computes it.
