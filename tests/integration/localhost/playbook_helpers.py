@@ -41,9 +41,12 @@ class Result:
         return self.recap[host]["changed"]
 
 
-def run_playbook(playbook, tmp_path, variables, check=False, diff=False, extra_args=(), extra_env=None, hosts=None):
+def run_playbook(playbook, tmp_path, variables, check=False, diff=False, extra_args=(), extra_env=None, hosts=None,
+                 pgid_file=None):
     """ansible-playbook with a localhost inventory whose host vars are ``variables`` (``extra_env``: more settings).
-    ``hosts``: {name: host vars} instead, several hosts reached over the local connection (``variables`` for all)."""
+    ``hosts``: {name: host vars} instead, several hosts reached over the local connection (``variables`` for all).
+    ``pgid_file``: the run gets a process group of its own, whose id is written there before ansible-playbook starts
+    (for stand-ins that kill the run: ``kill -KILL -PGID``)."""
     inventory = os.path.join(str(tmp_path), "inventory.json")
     members = dict((name, dict(values or {})) for name, values in (hosts or {"localhost": None}).items())
     groups = dict((group, {"hosts": members}) for group in ("qmail_hosts", "teamware_servers"))
@@ -61,8 +64,11 @@ def run_playbook(playbook, tmp_path, variables, check=False, diff=False, extra_a
         argv.append("--check")
     if diff:
         argv.append("--diff")
+    if pgid_file:
+        # the shell is the group's leader (its pid is the group's id) and becomes ansible-playbook
+        argv = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(pgid_file)] + argv
     done = subprocess.run(argv, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          universal_newlines=True, timeout=600, check=False)
+                          universal_newlines=True, timeout=600, check=False, start_new_session=bool(pgid_file))
     return Result(done)
 
 
