@@ -26,6 +26,12 @@ no-loss wrapper and preline included.
 --concurrencylocal N writes N into the host's control/concurrencylocal before the first method (qmail-send reads it
 at each start, and each method starts it anew); by default the file is absent and qmail-send runs at most 10 local
 deliveries at a time (20 remote ones).  The collection does not write that file (docs/benchmarks.md says why).
+
+--torecvm-standin measures each torecvm method a second time (row METHOD+standin) with /usr/bin/torecvm replaced by
+a small sh stand-in that stores the message and its arrival time and does nothing else (the simulator's torecvm is a
+Python program started once per message, about 26 ms; Teamware Office's own torecvm is a C program): what is left is
+qmail's local delivery and the collection's pipe line (guards, presence check, exec).  The simulator's torecvm is put
+back after each such row.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -82,6 +88,30 @@ print(json.dumps({"start": start, "last": last, "count": len(names)}))
 """
 
 
+# The torecvm stand-in of --torecvm-standin: the message into the -d directory, then a .json with the arrival time
+# (renamed into place, as the timer counts the .json files).  Four processes: sh, cat, date, mv.
+STANDIN = r"""#!/bin/sh
+# bench_throughput.py --torecvm-standin: NOT torecvm; stores the message and its arrival time, nothing else.
+dir=
+for arg in "$@"; do case $arg in -d*) dir=${arg#-d} ;; esac; done
+[ -d "$dir" ] || exit 111
+cat > "$dir/standin.$$.eml" || exit 111
+printf '{"received_at_epoch": %s}\n' "$(date +%s.%N)" > "$dir/.standin.$$.json" || exit 111
+mv "$dir/.standin.$$.json" "$dir/standin.$$.json" || exit 111
+"""
+TORECVM = "/usr/bin/torecvm"
+SIMULATOR_TORECVM = "/opt/teamware-office-simulator/bin/torecvm"
+
+
+def use_standin(hosts, on):
+    """/usr/bin/torecvm in the qmail host: the stand-in (on) or the simulator's again."""
+    if on:
+        hosts.exec(hosts.names[0], ["sh", "-c", 'cat > "$1.new" && chmod 755 "$1.new" && mv "$1.new" "$1"', "sh", TORECVM],
+                   data=STANDIN)
+    else:
+        hosts.exec(hosts.names[0], ["ln", "-sfn", SIMULATOR_TORECVM, TORECVM])
+
+
 def rcpt_pattern(method):
     path = os.path.join(lab.REPO, "inventory", "lab", "group_vars", "method_%s.yml" % method)
     with open(path) as handle:
@@ -108,7 +138,7 @@ def set_concurrencylocal(hosts, value):
     lab.log("control/concurrencylocal: %s" % hosts.exec(hosts.names[0], ["cat", "/var/qmail/control/concurrencylocal"]).strip())
 
 
-def measure(hosts, method, messages, timeout):
+def measure(hosts, method, messages, timeout, standin=False):
     qmail = hosts.names[0]
     hosts.switch(method)
     lab.log("%s: configure" % method)
@@ -116,19 +146,26 @@ def measure(hosts, method, messages, timeout):
     if any(entry["failed"] for entry in found.values()):
         raise SystemExit("site.yml failed for %s:\n%s" % (method, output[-3000:]))
     hosts.exec(qmail, ["teamware-office-simulator", "clear", "--root", "/to"])
+    hosts.exec(qmail, ["sh", "-c", "rm -f /to/smtp/standin.* /to/smtp/.standin.*"])  # the simulator clears its own only
     hosts.exec(qmail, ["svc", "-d", "/service/qmail-send"])
     wait_down(hosts, qmail)
     lab.log("%s: queue %d messages from the client" % (method, messages))
     hosts.exec(hosts.client, ["python3", "-c", SENDER, "%s.10" % hosts.net, str(messages), rcpt_pattern(method)])
-    lab.log("%s: start qmail-send" % method)
+    lab.log("%s: start qmail-send%s" % (method, " (torecvm stand-in)" if standin else ""))
+    if standin:
+        use_standin(hosts, True)
     load_before = loadavg()
-    result = json.loads(hosts.exec(qmail, ["python3", "-c", TIMER, "/to/smtp", str(messages), str(timeout)]))
+    try:
+        result = json.loads(hosts.exec(qmail, ["python3", "-c", TIMER, "/to/smtp", str(messages), str(timeout)]))
+    finally:
+        if standin:
+            use_standin(hosts, False)
     if result["count"] != messages:
         raise SystemExit("%s: %d of %d messages reached Teamware Office within %d s" % (method, result["count"], messages, timeout))
     seconds = result["last"] - result["start"]
     load_after = loadavg()
     lab.log("%s: %d messages in %.1f s (load average %.2f before, %.2f after)" % (method, messages, seconds, load_before, load_after))
-    return {"method": method, "messages": messages, "seconds": seconds, "per_second": messages / seconds,
+    return {"method": method + ("+standin" if standin else ""), "messages": messages, "seconds": seconds, "per_second": messages / seconds,
             "load_before": load_before, "load_after": load_after}
 
 
@@ -167,6 +204,8 @@ def main():
     parser.add_argument("--net", default="10.213.30", help="the network's /24 without its last byte (default 10.213.30)")
     parser.add_argument("--concurrencylocal", type=int,
                         help="write this into control/concurrencylocal first (default: the file stays absent: 10)")
+    parser.add_argument("--torecvm-standin", action="store_true",
+                        help="measure each torecvm method again with a sh stand-in for the simulator's torecvm")
     parser.add_argument("--repeat-baseline", action="store_true",
                         help="measure %s again after the last method; ratios against the mean of both" % BASE)
     args = parser.parse_args()
@@ -191,6 +230,9 @@ def main():
             for method in methods:
                 results.append(dict(measure(hosts, method, args.messages, args.timeout),
                                     concurrencylocal=args.concurrencylocal))
+                if args.torecvm_standin and method.startswith("torecvm_"):
+                    results.append(dict(measure(hosts, method, args.messages, args.timeout, standin=True),
+                                        concurrencylocal=args.concurrencylocal))
     ok = report(results)
     if args.json:
         with open(args.json, "w") as handle:
