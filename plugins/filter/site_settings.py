@@ -40,7 +40,7 @@ COLLECTION_SET = frozenset((
     "mime_connector_options", "mime_connector_problems",
     "mime_connector_settings", "mime_connector_state",
     "qmail_rollout", "qmail_routing", "qmail_routing_again", "qmail_routing_look", "qmail_routing_result",
-    "qmail_routing_table_options", "qmail_send_service", "qmail_send_service_look", "qmail_send_service_options",
+    "qmail_routing_table_options", "qmail_send_service_options",
     "qmail_site", "qmail_site_other_front_end_active",
     "ucspi_tcp_link", "ucspi_tcp_look", "ucspi_tcp_real_dir",
     "ucspi_tcp_relay",

@@ -10,7 +10,7 @@ cleared, and with it the file.  One format, on disk on existing hosts (do not ch
 
     {"format": 1, "owed": ["restart_tcpserver"], "note": "..."}
 
-in a daemontools service directory (``teamware-qmail.json``: qmail-send's, written by qmail_send_service, and
+in a daemontools service directory (``teamware-qmail.json``: qmail-send's, written by routing_table's send_service, and
 tcpserver's, written by relay_rules), and beside inetd.conf (``teamware-qmail-inetd.json``: inetd's HUP, written by
 relay_rules).  The routing table's state file (ownership.State, in qmail's control
 directory) has the same envelope and keeps its owed actions under ``pending``; it reads them with ``read``,

@@ -5,14 +5,17 @@
 
 routing.py computes the collection's entries; ownership.py tells its entries from the host's own; this module
 reads the host's files and the state file and turns the table into whole-file states (files.FileState) with the
-host's own entries kept.  The routing_table module writes them.
+host's own entries kept.  The routing_table module writes them.  Also what the module reads of qmail's installation
+(missing_installation, lookup_account, users_cdb_outdated).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import grp
 import os
+import pwd
 
 from ansible_collections.teamware.qmail.plugins.module_utils import delivery_wrapper
 from ansible_collections.teamware.qmail.plugins.module_utils import files
@@ -164,3 +167,45 @@ def diff_note(change, planned):
         entry["after_header"] = "%s (%d entr%s of the host's own kept: %s)" % (
             change["path"], len(kept), "y" if len(kept) == 1 else "ies", ", ".join(kept))
     return entry
+
+
+def lookup_account(name, overrides):
+    """An Account from qmail_accounts or passwd, or None when there is no such user."""
+    if name in overrides:
+        # checked by routing.Settings.from_vars, which names qmail_accounts and the user
+        return routing.Account.from_entry(name, overrides[name])
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        return None
+    return routing.Account(name, entry.pw_uid, entry.pw_gid, entry.pw_dir)
+
+
+def missing_installation(qmail_dir, users, groups, overrides):
+    """What of qmail's installation is missing, as readable phrases."""
+    missing = []
+    if not os.path.isfile(os.path.join(qmail_dir, "bin", "qmail-send")):
+        missing.append("%s/bin/qmail-send is missing" % qmail_dir)
+    for needed in ("control", "users"):
+        if not os.path.isdir(os.path.join(qmail_dir, needed)):
+            missing.append("%s/%s is missing" % (qmail_dir, needed))
+    absent = [name for name in users if name not in overrides and lookup_account(name, {}) is None]
+    if absent:
+        missing.append("missing users: %s" % ", ".join(absent))
+    absent = []
+    for name in groups:
+        try:
+            grp.getgrnam(name)
+        except KeyError:
+            absent.append(name)
+    if absent:
+        missing.append("missing groups: %s" % ", ".join(absent))
+    return missing
+
+
+def users_cdb_outdated(qmail_dir):
+    assign = os.path.join(qmail_dir, "users", "assign")
+    cdb = os.path.join(qmail_dir, "users", "cdb")
+    if not os.path.exists(cdb):
+        return True
+    return os.path.exists(assign) and os.stat(assign).st_mtime > os.stat(cdb).st_mtime

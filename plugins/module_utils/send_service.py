@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: teamware.qmail contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""qmail-send's daemontools service, for teamware.qmail.qmail_send_service.
+"""qmail-send's daemontools service, for teamware.qmail.routing_table's send_service option.
 
 The two run scripts, and every change to the service directory, planned with relay.ServiceDirectory (the same
-layout as tcpserver's: built in supervise_dir/name, linked into the scan directory last).  qmail-start reads its
+layout as tcpserver's: built in supervise_dir/name, linked into the scan directory last); Part is one call's work
+(checked in full before anything changes, then applied), imported by routing_table only when the option is set.  qmail-start reads its
 default delivery only at start: a run script that existed and changed means qmail-send must be restarted; a new
 one is started by supervise itself.  The restart leaves no trace on the host, so it is recorded in the service
 directory's state file (owed_actions) before the run script changes, and reported on every call until the caller
@@ -16,8 +17,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import pwd
 import shlex
 
+from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import owed_actions
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils import validators
@@ -90,8 +93,59 @@ def owed_state(service, changes, completed):
     try:
         return owed_actions.owed_state(path, OWED_ACTIONS, completed,
                                        ["restart_qmail_send"] if restart_needed(changes) else [],
-                                       "teamware.qmail qmail_send_service: owed to qmail-send; the qmail role clears it "
-                                       "when it ran")
+                                       "teamware.qmail routing_table (send_service): owed to qmail-send; the qmail role "
+                                       "clears it when it ran")
     except owed_actions.StateFileError as exc:
         raise ValidationError([("qmail_send_service_name", "%s; move it away (qmail-send may need svc -t %s)"
                                 % (exc, service.real_dir))])
+
+
+def log_user_id(accounts, name, check_mode, warn):
+    """The uid of the log user, from accounts (qmail_accounts) or else passwd; None in check mode when it does not
+    exist yet (warn says so)."""
+    account = accounts.get(name)
+    if account is not None:
+        if not isinstance(account, dict) or not isinstance(account.get("uid"), int) or isinstance(account.get("uid"), bool):
+            raise ValidationError([("qmail_accounts", "%s: uid must be a number" % name)])
+        return account["uid"]
+    try:
+        return pwd.getpwnam(name).pw_uid
+    except KeyError:
+        if not check_mode:
+            raise ValidationError([("log_user", "user %s does not exist; install qmail first" % name)])
+        warn("log_user: %s does not exist yet (check mode): the owner of log/main is not checked" % name)
+        return None
+
+
+class Part:
+    """One call's work on qmail-send's service (routing_table's send_service): every change planned and checked on
+    creation (ValidationError before anything changes), applied with apply: the owed restart on disk before the run
+    script changes, the link last."""
+
+    def __init__(self, options, qmail_dir, accounts, completed, check_mode, warn):
+        """options: send_service's service_dir, service_name, default_delivery, log_user; completed: the call's
+        completed_actions (only OWED_ACTIONS concern the service)."""
+        self.settings = SendService.from_vars(qmail_dir, options["service_dir"], options["service_name"],
+                                              options["default_delivery"], options["log_user"])
+        self.changes = self.settings.plan(log_user_id(accounts, self.settings.log_user, check_mode, warn))
+        self.owed, self.owed_file = owed_state(self.settings.service, self.changes,
+                                               [action for action in completed if action in OWED_ACTIONS])
+        self.state_change = files.plan(self.owed_file)
+
+    def all_changes(self):
+        """Every change with the state file's (last: it is written first, but reported after what it is for)."""
+        return self.changes + ([self.state_change] if self.state_change else [])
+
+    def apply(self):
+        """Write it all; OSError when the host refuses."""
+        if self.state_change:
+            files.apply(self.owed_file)
+        self.settings.service.apply(self.changes)
+
+    def result(self):
+        """The send_service entry of routing_table's result."""
+        return dict(changes=[relay.change_summary(c) for c in self.all_changes()],
+                    restart_needed="restart_qmail_send" in self.owed, run_script=self.settings.run_script())
+
+    def diff(self):
+        return [relay.diff_entry(c) for c in self.all_changes()]

@@ -31,11 +31,13 @@ description:
     file, the line and the two ways out.
   - The module does not signal qmail. It returns what must happen (RV(actions)) so that a role can run
     C(qmail-newu) or send C(qmail-send) a HUP.
+  - With O(send_service) it also owns qmail-send's daemontools service directory, in the same call.
   - Options named C(teamware_*) and C(qmail_*) are the inventory variables of the same name.
 author:
   - teamware.qmail contributors (@teamware)
 extends_documentation_fragment:
   - teamware.qmail.attributes
+  - teamware.qmail.send_service
 options:
   teamware_integration_method:
     description:
@@ -177,12 +179,13 @@ options:
     default: []
   completed_actions:
     description:
-      - Actions the caller carried out after an earlier call (V(hup_qmail_send)); they are cleared from the state file.
+      - Actions the caller carried out after an earlier call (V(hup_qmail_send); V(restart_qmail_send), see
+        O(send_service)); they are cleared from the state files.
       - A HUP leaves no trace on the host, so the state file remembers it from before the change until the caller says
         it ran, and a run killed in between is finished by the next one.
     type: list
     elements: str
-    choices: [hup_qmail_send, rebuild_users_cdb]
+    choices: [hup_qmail_send, rebuild_users_cdb, restart_qmail_send]
     default: []
   qmail_delivery_wrapper:
     description:
@@ -281,7 +284,15 @@ EXAMPLES = r"""
     teamware_user_prefix: tw.
     teamware_routing_user: twu
     qmail_local_domains: [company.com]
-  notify: Rebuild users/cdb
+    send_service:
+      default_delivery: ./Maildir/
+  register: routing
+
+- name: Restart qmail-send for its new default delivery
+  teamware.qmail.qmail_service:
+    state: restarted
+    manager: daemontools
+  when: routing.send_service.restart_needed
 """
 
 RETURN = r"""
@@ -384,9 +395,25 @@ actions:
     rebuild_users_cdb:
       description: users/assign changed, or users/cdb is missing or older than users/assign; run qmail-newu.
       type: bool
+send_service:
+  description: qmail-send's service (O(send_service)); nothing to do (and no C(run_script)) without that option.
+  returned: always
+  type: dict
+  contains:
+    changes:
+      description: What changed (in check mode, would change) of the service, in the order it was applied.
+      type: list
+      elements: dict
+      sample: [{path: /var/qmail/supervise/qmail-send/run, kind: run script, action: write, reasons: [content]}]
+    restart_needed:
+      description: qmail-send must be restarted; its run script was changed (in check mode, would be), now or by an
+        earlier call whose restart was not reported done (O(completed_actions)).
+      type: bool
+    run_script:
+      description: The content of C(run).
+      type: str
 """
 
-import grp
 import hashlib
 import json
 import os
@@ -403,6 +430,9 @@ from ansible_collections.teamware.qmail.plugins.module_utils import routing_file
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
 SETTING_OPTIONS = tuple(routing.DEFAULTS)
+# send_service.OWED_ACTIONS (send_service is imported only when the option is set)
+RESTART = "restart_qmail_send"
+NO_SERVICE = dict(changes=[], restart_needed=False)
 
 
 def route_check_digest(module, raw, context):
@@ -418,18 +448,6 @@ def route_check_digest(module, raw, context):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def lookup_account(name, overrides):
-    """An Account from qmail_accounts or passwd, or None when there is no such user."""
-    if name in overrides:
-        # checked by routing.Settings.from_vars, which names qmail_accounts and the user
-        return routing.Account.from_entry(name, overrides[name])
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        return None
-    return routing.Account(name, entry.pw_uid, entry.pw_gid, entry.pw_dir)
-
-
 def routing_user_differs(name, account, overrides, params):
     """Whether the role must create the routing user or set its home or shell (only when it manages the user:
     O(routing_user_home) is given).  Accounts of qmail_accounts are taken as they are."""
@@ -442,36 +460,6 @@ def routing_user_differs(name, account, overrides, params):
     entry = pwd.getpwnam(name)
     return entry.pw_dir != params["routing_user_home"] or (
         bool(params["routing_user_shell"]) and entry.pw_shell != params["routing_user_shell"])
-
-
-def missing_installation(qmail_dir, users, groups, overrides):
-    """What of qmail's installation is missing, as readable phrases."""
-    missing = []
-    if not os.path.isfile(os.path.join(qmail_dir, "bin", "qmail-send")):
-        missing.append("%s/bin/qmail-send is missing" % qmail_dir)
-    for needed in ("control", "users"):
-        if not os.path.isdir(os.path.join(qmail_dir, needed)):
-            missing.append("%s/%s is missing" % (qmail_dir, needed))
-    absent = [name for name in users if name not in overrides and lookup_account(name, {}) is None]
-    if absent:
-        missing.append("missing users: %s" % ", ".join(absent))
-    absent = []
-    for name in groups:
-        try:
-            grp.getgrnam(name)
-        except KeyError:
-            absent.append(name)
-    if absent:
-        missing.append("missing groups: %s" % ", ".join(absent))
-    return missing
-
-
-def users_cdb_outdated(qmail_dir):
-    assign = os.path.join(qmail_dir, "users", "assign")
-    cdb = os.path.join(qmail_dir, "users", "cdb")
-    if not os.path.exists(cdb):
-        return True
-    return os.path.exists(assign) and os.stat(assign).st_mtime > os.stat(cdb).st_mtime
 
 
 ARGUMENT_SPEC = dict(
@@ -504,13 +492,16 @@ ARGUMENT_SPEC = dict(
     qmail_required_groups=dict(type="list", elements="str", default=["qmail", "nofiles"]),
     qmail_accounts=dict(type="dict", default={}),
     remove_stale=dict(type="bool", default=True),
-    completed_actions=dict(type="list", elements="str", default=[], choices=list(ownership.PENDING_ACTIONS)),
+    completed_actions=dict(type="list", elements="str", default=[], choices=list(ownership.PENDING_ACTIONS) + [RESTART]),
     routing_user_home=dict(type="path"),
     routing_user_shell=dict(type="str"),
     route_check=dict(type="dict"),
     route_check_context=dict(type="raw"),
     route_check_passed=dict(type="bool", default=False),
     route_check_failed=dict(type="bool", default=False),
+    send_service=dict(type="dict", options=dict(
+        service_dir=dict(type="path", default="/service"), service_name=dict(type="str", default="qmail-send"),
+        default_delivery=dict(type="str", default="./Maildir/"), log_user=dict(type="str", default="qmaill"))),
 )
 
 
@@ -519,11 +510,11 @@ class Accounts:
 
     def __init__(self, module, params):
         overrides = params["qmail_accounts"]
-        self.alias = lookup_account("alias", overrides)
+        self.alias = routing_files.lookup_account("alias", overrides)
         if self.alias is None:
             module.fail_json(msg="qmail_accounts: qmail's user 'alias' does not exist; is qmail installed?")
         user = params["teamware_routing_user"]
-        self.routing = lookup_account(user, overrides) if user else None
+        self.routing = routing_files.lookup_account(user, overrides) if user else None
         needs = bool(user) and routing.METHODS[params["teamware_integration_method"]].needs_routing_user
         self.routing_user_needed = needs and routing_user_differs(user, self.routing, overrides, params)
         if self.routing is None and needs and (module.check_mode or self.routing_user_needed):
@@ -579,7 +570,7 @@ def owed_actions(params, state, kinds):
     return dict(
         hup_qmail_send=bool(set(kinds) & set(["locals", "virtualdomains"])) or "hup_qmail_send" in pending,
         # users/cdb older than users/assign shows by itself that qmail-newu is owed
-        rebuild_users_cdb="users_assign" in kinds or users_cdb_outdated(params["qmail_dir"]),
+        rebuild_users_cdb="users_assign" in kinds or routing_files.users_cdb_outdated(params["qmail_dir"]),
     )
 
 
@@ -614,6 +605,20 @@ def route_check_record(module, state, changes, digest):
     return state.route_checked, digest is not None and state.route_checked != digest
 
 
+def plan_send_service(module, params):
+    """qmail-send's service (send_service.Part), planned and checked; None without the option."""
+    if params["send_service"] is None:
+        return None
+    # Imported here: a call without send_service neither imports it nor the service directory's code on the host.
+    from ansible_collections.teamware.qmail.plugins.module_utils import send_service  # pylint: disable=import-outside-toplevel
+    try:
+        return send_service.Part(params["send_service"], params["qmail_dir"], params["qmail_accounts"],
+                                 params["completed_actions"], module.check_mode, module.warn)
+    except ValidationError as exc:
+        module.fail_json(msg="Invalid qmail-send service settings, nothing changed: %s" % exc.render(),
+                         problems=[{"variable": var, "reason": reason} for var, reason in exc.problems])
+
+
 def load_state(module, qmail_dir):
     try:
         return routing_files.load_state(qmail_dir)
@@ -627,17 +632,18 @@ def main():
     params = module.params
     qmail_dir = params["qmail_dir"]
     digest = route_check_digest(module, params["route_check"], params["route_check_context"])
-    missing = missing_installation(qmail_dir, params["qmail_required_users"], params["qmail_required_groups"], params["qmail_accounts"])
+    missing = routing_files.missing_installation(qmail_dir, params["qmail_required_users"], params["qmail_required_groups"], params["qmail_accounts"])
     if missing:
         module.fail_json(msg="qmail_dir: qmail is not installed as the collection expects, nothing changed: %s" % "; ".join(missing))
     accounts = Accounts(module, params)
     table = compute_table(module, params, accounts)
+    service = plan_send_service(module, params)
     if accounts.routing_user_needed and not module.check_mode:
         # Look before acting: the settings are valid, but the routing user must be created (or set right) first;
-        # the role does that and calls the module again.  Nothing is written.
+        # the role does that and calls the module again.  Nothing is written, of the service either.
         due = dict(route_check_due=True) if digest is not None else {}
         module.exit_json(changed=False, routing_user_needed=True, follow_up_needed=True, table=table, changes=[],
-                         changed_kinds=[], stale=[], kept={}, taken_over=[],
+                         changed_kinds=[], stale=[], kept={}, taken_over=[], send_service=NO_SERVICE,
                          actions=dict(hup_qmail_send=False, rebuild_users_cdb=False), **due)
     state = load_state(module, qmail_dir)
     planned, stale = plan_host(module, params, table, accounts, state)
@@ -653,8 +659,13 @@ def main():
     if not module.check_mode and (changes or state_change):
         intent = files.FileState(final.path, routing_files.intent_state(state, table, planned, pending).render(), kind="state")
         write_changes(module, planned, changes, intent, final)
+    if service is not None and not module.check_mode:
+        try:
+            service.apply()  # after the routing files: the link (a new service starts) comes last
+        except OSError as exc:
+            module.fail_json(msg="could not build the service %s: %s" % (service.settings.service.real_dir, exc))
     result = dict(
-        changed=bool(changes or state_change),
+        changed=bool(changes or state_change or (service and service.all_changes())),
         routing_user_needed=accounts.routing_user_needed,
         table=table,
         changes=[dict((k, c[k]) for k in ("path", "kind", "action", "reasons") if k in c) for c in changes + [state_change] if c],
@@ -664,9 +675,11 @@ def main():
         taken_over=planned.taken_over + planned.removed,
         actions=actions,
         follow_up_needed=accounts.routing_user_needed or bool(stale) or any(actions.values()),
+        send_service=service.result() if service else NO_SERVICE,
     )
     if module._diff:
         result["diff"] = [routing_files.diff_note(change, planned) for change in changes + [state_change] if change]
+        result["diff"] += service.diff() if service else []
     if digest is not None:
         # qmail-newu or a HUP still to come changes where mail goes, with no file of the collection's changing
         result["route_check_due"] = due or result["follow_up_needed"]
