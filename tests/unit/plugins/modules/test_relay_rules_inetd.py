@@ -258,7 +258,7 @@ def test_an_inetd_that_runs_but_does_not_serve_the_port_is_owed_a_hup(capsys, et
 
 def test_nothing_changes_while_tcpserver_still_serves_the_port(capsys, etc, tmp_path):
     other = {"kind": "tcpserver", "state": "absent", "supervise_dir": str(tmp_path / "supervise"),
-             "service_dir": str(tmp_path / "service")}
+             "service_dir": str(tmp_path / "service"), "service_name": "qmail-smtpd", "port": "smtp", "bind_address": "0"}
     (tmp_path / "service").mkdir()
     (tmp_path / "service" / "qmail-smtpd").symlink_to(str(tmp_path / "supervise" / "qmail-smtpd"))
     held = run(capsys, args(etc, other_front_end=other))
