@@ -41,7 +41,7 @@ COLLECTION_SET = frozenset((
     "mime_connector_settings", "mime_connector_state",
     "qmail_rollout", "qmail_routing", "qmail_routing_again", "qmail_routing_look", "qmail_routing_result",
     "qmail_routing_table_options", "qmail_send_service", "qmail_send_service_look", "qmail_send_service_options",
-    "qmail_site", "qmail_site_other_front_end_active",
+    "qmail_other_front_end_active", "qmail_site",
     "ucspi_tcp_link", "ucspi_tcp_look", "ucspi_tcp_real_dir",
     "ucspi_tcp_relay",
     "ucspi_tcp_relay_rules_options", "ucspi_tcp_required_programs", "ucspi_tcp_smtp_banner", "ucspi_tcp_svok",

@@ -591,6 +591,32 @@ def test_missing_programs_hold_tcpserver_back(capsys, etc, fake_tcprules):
     assert run(capsys, rules_args(etc, tcprules=fake_tcprules[0], required_programs=[fake_tcprules[0], "sh"]))["changed"] is True
 
 
+@pytest.mark.parametrize("check", [True, False], ids=["look", "run"])
+def test_missing_programs_the_role_may_not_install_fail_naming_the_variable(capsys, etc, fake_tcprules, check):
+    # what the roles' look asserted in a task of its own: the module fails itself (ucspi_tcp_manage_packages false)
+    result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], required_programs=["tcpserver-x", "sh", "/no/multilog"],
+                                    manage_packages=False, packages=["ucspi-tcp", "daemontools"]), check=check)
+    assert result["failed"] is True and result["missing_programs"] == ["tcpserver-x", "/no/multilog"]
+    assert result["msg"] == ("ucspi_tcp_manage_packages: false, but tcpserver-x, /no/multilog cannot be found; install "
+                             "ucspi-tcp and daemontools or let the role do it.")
+    assert os.listdir(str(etc)) == []
+    # nothing missing: the flag does not matter
+    done = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], required_programs=["sh"], manage_packages=False,
+                                  packages=["ucspi-tcp"]), check=check)
+    assert "failed" not in done and done["changed"] is True
+
+
+def test_other_front_end_active_is_also_a_fact_for_the_play(capsys, etc, fake_tcprules):
+    # site.yml reads one name, whichever front end's role looked
+    active = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end=inetd_other(etc, INETD_LINE)), check=True)
+    assert active["ansible_facts"] == {"qmail_other_front_end_active": True}
+    quiet = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end=inetd_other(etc)), check=True)
+    assert quiet["ansible_facts"] == {"qmail_other_front_end_active": False}
+    missing = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], required_programs=["no-such-tcpserver"],
+                                     other_front_end=inetd_other(etc, INETD_LINE)), check=True)
+    assert missing["ansible_facts"] == {"qmail_other_front_end_active": True}
+
+
 def test_smtp_banner_says_why_inetd_does_not_serve_the_port(capsys, tmp_path):
     port = str(free_port())
     args = inetd_args(tmp_path, port=port, bind_address="127.0.0.1", inetd_pid_file=str(tmp_path / "inetd.pid"))

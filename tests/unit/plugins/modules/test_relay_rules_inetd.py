@@ -232,6 +232,14 @@ def test_both_files_are_required(capsys, etc):
     assert result["failed"] is True and "hosts_allow" in result["msg"]
 
 
+def test_missing_programs_the_role_may_not_install_fail_naming_the_variable(capsys, etc):
+    result = run(capsys, args(etc, required_programs=["/no/tcpd", "sh"], manage_packages=False,
+                              packages=["openbsd-inetd", "tcpd"]), check=True)
+    assert result["failed"] is True and result["missing_programs"] == ["/no/tcpd"]
+    assert result["msg"] == ("inetd_manage_packages: false, but /no/tcpd cannot be found; install openbsd-inetd and tcpd "
+                             "or let the role do it.")
+
+
 def test_missing_programs_are_reported(capsys, etc):
     result = run(capsys, args(etc, required_programs=["/no/tcpd"]), check=True)
     assert result["missing_programs"] == ["/no/tcpd"] and result["changed"] is True
