@@ -143,8 +143,9 @@ def test_an_inetd_that_does_not_run_lets_the_block_go_at_once(capsys, enabled, i
 
 
 def test_a_hup_the_module_did_not_see_arrive_keeps_the_block_and_warns(capsys, enabled, inetd, monkeypatch, warned):
-    """inetd_reload_method none: the role clears the HUP it did not send; inetd still listens, so the block stays
-    (after a wait for inetd to let go) and the run says so; the first run after the admin's HUP takes it out."""
+    """The caller says the HUP ran (completed_actions) but inetd still listens (it did not reread inetd.conf in time):
+    the block stays (after a wait for inetd to let go) and the run says so; the first run after a HUP that arrives
+    takes it out.  (The inetd role passes only a HUP it sent: with inetd_reload_method none nothing is completed.)"""
     etc = enabled
     monkeypatch.setattr(inetd_front_end, "HUP_WAIT", 0.5)
     run(capsys, inetd.args(etc, state="absent"))
