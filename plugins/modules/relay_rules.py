@@ -207,7 +207,7 @@ options:
         O(format=tcprules), V(tcpserver) with O(format=hosts_allow)) and C(state) (its role's state), and for
         V(kind=inetd) C(inetd_conf), C(hosts_allow), C(hosts_allow_marker), C(port), C(qmail_dir), C(tcpd), C(user),
         C(bind_address); for V(kind=tcpserver) C(supervise_dir), C(service_dir), C(service_name), C(port),
-        C(bind_address). Every key the module reads must be there (with C(state=present) C(port) and C(bind_address)):
+        C(bind_address). Every key the module reads must be there (with C(state=present) C(port) and C(bind_address));
         the module carries none of the roles' defaults, and fails, changing nothing, naming the missing keys. The
         roles hand them complete (site.yml from P(teamware.qmail.site_settings#filter)'s C(front_end_values), a role
         alone through P(teamware.qmail.front_end_values#filter)).
