@@ -189,7 +189,8 @@ def test_a_run_killed_before_the_hup_leaves_the_block_and_the_next_run_sends_it_
 def test_reload_method_none_leaves_the_hup_owed_and_clears_nothing_it_did_not_send(tmp_path, host):
     """inetd_reload_method none: the role sends no HUP, so it clears none (only what ran is completed_actions): the HUP
     stays owed, as the look in check mode says, the module does not wait for inetd to let go, and nothing warns that
-    the block stays (the owed HUP says why); the first run after the admin's HUP takes the block out."""
+    the block stays (the owed HUP says why); the first run after the admin's HUP takes the block out, and the owed HUP
+    with it (inetd no longer listens on the port)."""
     assert run_playbook(SITE, tmp_path, host.front_end("inetd")).returncode == 0
     none = dict(host.front_end("tcpserver"), inetd_reload_method="none")
     looked = run_playbook(SITE, tmp_path, none, check=True)
@@ -208,4 +209,6 @@ def test_reload_method_none_leaves_the_hup_owed_and_clears_nothing_it_did_not_se
     after = run_playbook(SITE, tmp_path, none)
     assert after.returncode == 0, after.output
     assert not host.has_block() and hups(host) == []
+    # inetd let go of the port: the HUP owed before arrived, and nothing is owed any more
+    assert not os.path.exists(host.state)
     assert os.path.islink(os.path.join(host.root, "service", "qmail-smtpd"))
