@@ -79,8 +79,9 @@ def front_end_problems(front_end, host, defaults):
     """[(variable, reason)]: what relay_rules would refuse in the host's front-end variables under site.yml.
 
     front_end: the chosen one, tcpserver or inetd; host: the host's variables (an unset or null one takes its role's
-    default: defaults, variable -> default for SPEC_DEFAULTS, from the roles' argument specs).  The chosen front end is checked whole; the other one as far as disabling it reads its variables
-    (tcpserver: the service directory; inetd: everything its inetd.conf line is found by).  site.yml hands both roles
+    default: defaults, variable -> default for SPEC_DEFAULTS, from the roles' argument specs).  The chosen front end
+    is checked whole; the other one as far as disabling it reads its variables (tcpserver: the service directory;
+    inetd: everything its inetd.conf line is found by).  site.yml hands both roles
     qmail_dir as their qmail directory.
     """
     problems = []

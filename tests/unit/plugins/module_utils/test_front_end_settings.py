@@ -109,7 +109,7 @@ def test_the_front_end_not_chosen_is_checked_as_far_as_disabling_it_reads_it():
 
 def test_every_wrong_value_at_once_and_qmail_dir_left_to_the_routing_check():
     problems = front_end_problems("tcpserver", {"ucspi_tcp_extra_options": ["x"], "inetd_port": "?",
-                                                     "qmail_dir": "var/qmail"})
+                                                "qmail_dir": "var/qmail"})
     names = [name for name, _reason in problems]
     assert "ucspi_tcp_extra_options[0]" in names and "inetd_port" in names
     assert not [name for name in names if name.endswith("qmail_dir")]
