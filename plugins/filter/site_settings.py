@@ -41,7 +41,7 @@ COLLECTION_SET = frozenset((
     "mime_connector_settings", "mime_connector_state",
     "qmail_rollout", "qmail_routing", "qmail_routing_again", "qmail_routing_look", "qmail_routing_result",
     "qmail_routing_table_options", "qmail_send_service_options",
-    "qmail_site", "qmail_site_other_front_end_active",
+    "qmail_other_front_end_active", "qmail_site",
     "ucspi_tcp_link", "ucspi_tcp_look", "ucspi_tcp_real_dir",
     "ucspi_tcp_relay",
     "ucspi_tcp_relay_rules_options", "ucspi_tcp_required_programs", "ucspi_tcp_smtp_banner", "ucspi_tcp_svok",
@@ -157,8 +157,9 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
     front_end, relay_clients, expected_routes, the front-end roles (front_end_role, other_front_end_role) and their
     states (front_ends: kind -> present or absent), the deploy check's switches (route_check,
     route_check_every_run, route_check_smtp), each with the site spec's default, and the deploy check's settings
-    (route_check_settings.settings: qmail_dir, route_check_options, route_check_smtp_banner, route_check_context);
-    otherwise an empty dict.
+    (route_check_settings.settings: qmail_dir, route_check_options, route_check_smtp_banner, route_check_context),
+    and each front end as the other one's relay_rules looks at it (front_end_values: kind -> other_front_end,
+    complete, with the roles' defaults); otherwise an empty dict.
     Fails naming every wrong variable.
     """
     problems = unknown_variables(host)
@@ -185,7 +186,8 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
         problems.append("qmail_smtp_front_end: %r is not one of %s" % (front_end, ", ".join(front_ends)))
     else:
         # What relay_rules would refuse later, after qmail's routing changed: ucspi_tcp_* and inetd_* values.
-        problems.extend("%s: %s" % problem for problem in front_end_settings.front_end_problems(front_end, host))
+        problems.extend("%s: %s" % problem for problem in front_end_settings.front_end_problems(
+            front_end, host, role_defaults(front_end_settings.SPEC_DEFAULTS)))
     clients = []
     try:
         clients = relay_clients(host.get("qmail_relay_clients", site_default("qmail_relay_clients")), teamware_hosts,
@@ -212,9 +214,32 @@ def site_settings(host, teamware_hosts=None, qmail_host=True, inventory_hosts=No
     # The deploy check's settings: qmail_route_info's options (routing_table's route_check), its context, the banner.
     settings.update(route_check_settings.settings(host, role_defaults(route_check_settings.SPEC_DEFAULTS), front_end,
                                                   clients, settings["route_check_smtp"], expected))
+    # Each front end as the other role's relay_rules looks at it (other_front_end), complete, with the roles' defaults.
+    defaults = role_defaults(front_end_settings.SPEC_DEFAULTS)
+    settings["front_end_values"] = dict(
+        (kind, front_end_settings.front_end_values(kind, state, host, defaults, settings["qmail_dir"]))
+        for kind, state in settings["front_ends"].items())
     return settings
+
+
+def front_end_values(values, kind):
+    """The roles' *_other_front_end when a role runs without site.yml: values, the other role's variables (those of
+    front_end_settings.SPEC_DEFAULTS with its prefix, and its state; null where the play does not have them), as
+    relay_rules' other_front_end, with that role's defaults (its argument spec) where null; null without its state
+    (the other role is not part of the play).  site.yml hands the roles qmail_site.front_end_values instead."""
+    prefix = front_end_settings.PREFIXES.get(kind)
+    if prefix is None:
+        raise AnsibleFilterError("front_end_values: kind must be one of %s, not %r"
+                                 % (", ".join(sorted(front_end_settings.PREFIXES)), kind))
+    values = dict((name, value) for name, value in (values or {}).items() if value is not None)
+    if values.get(prefix + "state") is None:
+        return None
+    defaults = role_defaults(dict((name, role) for name, role in front_end_settings.SPEC_DEFAULTS.items()
+                                  if name.startswith(prefix)))
+    return front_end_settings.front_end_values(kind, values[prefix + "state"], values, defaults,
+                                               values.get(prefix + "qmail_dir") or defaults[prefix + "qmail_dir"])
 
 
 class FilterModule(object):
     def filters(self):
-        return {"site_settings": site_settings}
+        return {"site_settings": site_settings, "front_end_values": front_end_values}

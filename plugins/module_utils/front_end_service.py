@@ -238,6 +238,31 @@ def inetd_holds_port(pid_file, program, port):
 # ---- the other front end -------------------------------------------------------------------------------------
 
 
+# The keys of relay_rules' other_front_end that other_front_end_active reads, by the other's kind and state: the roles
+# hand them complete (site.yml from qmail_site.front_end_values, a role alone through the front_end_values filter), so
+# that the module carries none of the roles' defaults.
+OTHER_KEYS = {
+    ("inetd", "absent"): ("inetd_conf", "hosts_allow", "hosts_allow_marker", "port", "qmail_dir", "tcpd", "user",
+                          "bind_address"),
+    ("tcpserver", "absent"): ("supervise_dir", "service_dir", "service_name"),
+    ("inetd", "present"): ("port", "bind_address"),
+    ("tcpserver", "present"): ("port", "bind_address"),
+}
+
+
+def _other_values(module, params, other):
+    """other's kind and state checked, and every key it needs there (OTHER_KEYS), before anything is looked at."""
+    name = (params.get("variable_prefix") or "") + "other_front_end"
+    kind = other.get("kind")
+    if kind not in front_end_settings.ROLES:
+        module.fail_json(msg="%s: kind must be inetd or tcpserver, not %r" % (name, kind))
+    missing = [key for key in OTHER_KEYS[kind, other["state"]] if other.get(key) is None]
+    if missing:
+        module.fail_json(msg="%s: %s missing (%s, state %s); give every value of the other front end (the roles hand "
+                         "them complete), nothing changed" % (name, ", ".join(missing), kind, other["state"]))
+    return kind
+
+
 def other_front_end_active(module, params, other):
     """Whether the other front end still serves (or is set up to serve) the SMTP port, with its role's state absent.
 
@@ -246,14 +271,11 @@ def other_front_end_active(module, params, other):
     absent state removes); tcpserver, its link in the scan directory, or supervise still running it (what the
     ucspi_tcp role's absent state removes and stops).  present (both roles in one play): fails where both would serve
     the same port and address (front_end_settings.both_serve_port, the one check of that), else False.  Unset: its
-    role is not part of the run, False.
+    role is not part of the run, False.  The keys it reads must all be there (OTHER_KEYS).
     """
     if not other or other.get("state") not in ("present", "absent"):
         return False
-    kind = other.get("kind")
-    if kind not in front_end_settings.ROLES:
-        module.fail_json(msg="%sother_front_end: kind must be inetd or tcpserver, not %r"
-                         % (params.get("variable_prefix") or "", kind))
+    kind = _other_values(module, params, other)
     if other["state"] == "present":
         own = front_end_settings.other_kind(kind)
         problem = front_end_settings.both_serve_port(own, params["port"], params["bind_address"], other)
@@ -262,19 +284,15 @@ def other_front_end_active(module, params, other):
         return False
     if kind == "inetd":
         settings = relay.InetdSettings.from_vars(
-            prefix="inetd_", qmail_dir=other.get("qmail_dir") or "/var/qmail", tcpd=other.get("tcpd") or "/usr/sbin/tcpd",
-            user=other.get("user") or "qmaild", bind_address=other.get("bind_address") or "", port=str(other.get("port") or "smtp"))
-        inetd_conf = read_file(module, other.get("inetd_conf") or "/etc/inetd.conf")
-        hosts_allow = read_file(module, other.get("hosts_allow") or "/etc/hosts.allow")
+            prefix="inetd_", qmail_dir=other["qmail_dir"], tcpd=other["tcpd"], user=other["user"],
+            bind_address=other["bind_address"], port=str(other["port"]))
+        inetd_conf = read_file(module, other["inetd_conf"])
+        hosts_allow = read_file(module, other["hosts_allow"])
         return bool(front_end_files.matching_lines(inetd_conf, settings.service_regexp())) or front_end_files.has_block(
-            hosts_allow, other.get("hosts_allow_marker") or DEFAULT_MARKER)
-    if kind == "tcpserver":
-        qmail_dir = other.get("qmail_dir") or "/var/qmail"
-        service = relay.ServiceDirectory.from_vars(other.get("supervise_dir") or os.path.join(qmail_dir, "supervise"),
-                                                   other.get("service_dir") or "/service",
-                                                   other.get("service_name") or "qmail-smtpd", "ucspi_tcp_")
-        return os.path.lexists(service.link) or supervised(module, service)
-    return False
+            hosts_allow, other["hosts_allow_marker"])
+    service = relay.ServiceDirectory.from_vars(other["supervise_dir"], other["service_dir"], other["service_name"],
+                                               "ucspi_tcp_")
+    return os.path.lexists(service.link) or supervised(module, service)
 
 
 # ---- is it serving? ------------------------------------------------------------------------------------------

@@ -15,20 +15,20 @@ __metaclass__ = type
 
 import functools
 
-from ansible_collections.teamware.qmail.plugins.module_utils import relay, smtp_banner
+from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files, relay, smtp_banner
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
 
-# The roles' defaults (roles/ucspi_tcp/defaults/main.yml, roles/inetd/defaults/main.yml) of what is checked here;
-# tests/unit/plugins/module_utils/test_front_end_settings.py holds them against the defaults files.
-TCPSERVER_DEFAULTS = {
-    "ucspi_tcp_rules_file": "/etc/tcp.smtp", "ucspi_tcp_rules_cdb": "/etc/tcp.smtp.cdb", "ucspi_tcp_bind_address": "0",
-    "ucspi_tcp_port": "smtp", "ucspi_tcp_service_dir": "/service", "ucspi_tcp_log_level": "verbose",
-    "ucspi_tcp_logger": "multilog", "ucspi_tcp_user": "qmaild", "ucspi_tcp_group": "nofiles",
-    "ucspi_tcp_log_user": "qmaill", "ucspi_tcp_extra_options": [], "ucspi_tcp_probe": "",
-}
-INETD_DEFAULTS = {
-    "inetd_tcpd": "/usr/sbin/tcpd", "inetd_user": "qmaild", "inetd_bind_address": "", "inetd_port": "smtp",
-}
+# The front-end roles' variables read here, each with its role: their defaults are the roles' argument specs, handed in
+# by the caller (site_settings.role_defaults), never copied here.  ucspi_tcp_supervise_dir's default is qmail_dir's
+# supervise directory (its spec says so in Jinja); qmail_dir is the qmail role's, which site.yml hands both roles.
+TCPSERVER_VARIABLES = ("ucspi_tcp_rules_file", "ucspi_tcp_rules_cdb", "ucspi_tcp_bind_address", "ucspi_tcp_port",
+                       "ucspi_tcp_service_dir", "ucspi_tcp_log_level", "ucspi_tcp_logger", "ucspi_tcp_user",
+                       "ucspi_tcp_group", "ucspi_tcp_log_user", "ucspi_tcp_extra_options", "ucspi_tcp_probe",
+                       "ucspi_tcp_qmail_dir")
+INETD_VARIABLES = ("inetd_conf", "inetd_hosts_allow", "inetd_qmail_dir", "inetd_tcpd", "inetd_user",
+                   "inetd_bind_address", "inetd_port")
+SPEC_DEFAULTS = dict([(name, "ucspi_tcp") for name in TCPSERVER_VARIABLES] + [(name, "inetd") for name in INETD_VARIABLES]
+                     + [("qmail_dir", "qmail")])
 SERVICE_NAME = "qmail-smtpd"
 
 # The two front ends: the role of each, the prefix of its variables, and the bind addresses that mean every address.
@@ -42,6 +42,11 @@ def _value(host, name, defaults):
     return defaults[name] if value is None else value
 
 
+def _supervise_dir(host, qmail_dir):
+    supervise_dir = host.get("ucspi_tcp_supervise_dir")
+    return qmail_dir + "/supervise" if supervise_dir is None else supervise_dir
+
+
 def _collect(problems, check, *args, **kwargs):
     try:
         check(*args, **kwargs)
@@ -49,15 +54,13 @@ def _collect(problems, check, *args, **kwargs):
         problems.extend(exc.problems)
 
 
-def _service_directory(problems, host, qmail_dir):
-    supervise_dir = host.get("ucspi_tcp_supervise_dir")
-    _collect(problems, relay.ServiceDirectory.from_vars,
-             qmail_dir + "/supervise" if supervise_dir is None else supervise_dir,
-             _value(host, "ucspi_tcp_service_dir", TCPSERVER_DEFAULTS), SERVICE_NAME, "ucspi_tcp_")
+def _service_directory(problems, host, defaults, qmail_dir):
+    _collect(problems, relay.ServiceDirectory.from_vars, _supervise_dir(host, qmail_dir),
+             _value(host, "ucspi_tcp_service_dir", defaults), SERVICE_NAME, "ucspi_tcp_")
 
 
-def _tcpserver(problems, host, qmail_dir):
-    get = functools.partial(_value, host, defaults=TCPSERVER_DEFAULTS)
+def _tcpserver(problems, host, defaults, qmail_dir):
+    get = functools.partial(_value, host, defaults=defaults)
     _collect(problems, relay.rules_paths, "ucspi_tcp_", get("ucspi_tcp_rules_file"), get("ucspi_tcp_rules_cdb"))
     _collect(problems, relay.TcpserverSettings.from_vars, prefix="ucspi_tcp_", rules_cdb=get("ucspi_tcp_rules_cdb"),
              bind_address=get("ucspi_tcp_bind_address"), port=get("ucspi_tcp_port"), qmail_dir=qmail_dir,
@@ -66,32 +69,53 @@ def _tcpserver(problems, host, qmail_dir):
              user=get("ucspi_tcp_user"), group=get("ucspi_tcp_group"))
 
 
-def _inetd(problems, host, qmail_dir):
-    get = functools.partial(_value, host, defaults=INETD_DEFAULTS)
+def _inetd(problems, host, defaults, qmail_dir):
+    get = functools.partial(_value, host, defaults=defaults)
     _collect(problems, relay.InetdSettings.from_vars, prefix="inetd_", qmail_dir=qmail_dir, tcpd=get("inetd_tcpd"),
              user=get("inetd_user"), bind_address=get("inetd_bind_address") or "", port=get("inetd_port"))
 
 
-def front_end_problems(front_end, host):
+def front_end_problems(front_end, host, defaults):
     """[(variable, reason)]: what relay_rules would refuse in the host's front-end variables under site.yml.
 
     front_end: the chosen one, tcpserver or inetd; host: the host's variables (an unset or null one takes its role's
-    default).  The chosen front end is checked whole; the other one as far as disabling it reads its variables
-    (tcpserver: the service directory; inetd: everything its inetd.conf line is found by).  site.yml hands both roles
+    default: defaults, variable -> default for SPEC_DEFAULTS, from the roles' argument specs).  The chosen front end
+    is checked whole; the other one as far as disabling it reads its variables (tcpserver: the service directory;
+    inetd: everything its inetd.conf line is found by).  site.yml hands both roles
     qmail_dir as their qmail directory.
     """
     problems = []
-    qmail_dir = host.get("qmail_dir") or "/var/qmail"
+    qmail_dir = host.get("qmail_dir") or defaults["qmail_dir"]
     if front_end == "tcpserver":
-        _tcpserver(problems, host, qmail_dir)
-    _service_directory(problems, host, qmail_dir)
-    _inetd(problems, host, qmail_dir)
+        _tcpserver(problems, host, defaults, qmail_dir)
+    _service_directory(problems, host, defaults, qmail_dir)
+    _inetd(problems, host, defaults, qmail_dir)
     # qmail_dir itself is the routing's variable, checked (and named) there; rules_cdb is checked twice.
     found = []
     for variable, reason in problems:
         if not variable.endswith("_qmail_dir") and (variable, reason) not in found:
             found.append((variable, reason))
     return found
+
+
+def front_end_values(kind, state, host, defaults, qmail_dir):
+    """relay_rules' other_front_end for the front end kind (tcpserver or inetd) with state, complete: every key the
+    module reads, each the host's variable or its role's default (defaults, as for front_end_problems).
+
+    qmail_dir: the front end's qmail directory (site.yml hands both roles qmail_dir; a role alone has its own).
+    site_settings hands both front ends' values in qmail_site (site.yml passes them to the roles); the roles alone
+    take them through the front_end_values filter, so that neither the roles nor the module carry the other role's
+    defaults.
+    """
+    get = functools.partial(_value, host, defaults=defaults)
+    if kind == "inetd":
+        return {"kind": kind, "state": state, "inetd_conf": get("inetd_conf"), "hosts_allow": get("inetd_hosts_allow"),
+                "hosts_allow_marker": front_end_files.HOSTS_ALLOW_MARKER, "port": str(get("inetd_port")),
+                "qmail_dir": qmail_dir, "tcpd": get("inetd_tcpd"), "user": get("inetd_user"),
+                "bind_address": str(get("inetd_bind_address") or "")}
+    return {"kind": kind, "state": state, "supervise_dir": _supervise_dir(host, qmail_dir),
+            "service_dir": get("ucspi_tcp_service_dir"), "service_name": SERVICE_NAME,
+            "port": str(get("ucspi_tcp_port")), "bind_address": str(get("ucspi_tcp_bind_address"))}
 
 
 def other_kind(front_end):

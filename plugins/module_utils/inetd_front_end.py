@@ -19,7 +19,8 @@ Taking the front end out (state absent) removes the inetd.conf line at once, but
 no longer listens on the port (holds_port): until inetd has reread inetd.conf it still runs tcpd for every connection
 there, and tcpd, which reads hosts.allow each time, would refuse the relay clients their RELAYCLIENT (553) without the
 block.  So the role's first call leaves the block, the role sends the HUP, and its last call (completed_actions) takes
-the block out; a run killed in between leaves the block and the owed HUP, and the next run finishes both in that
+the block out (a HUP owed from before counts as done once inetd no longer listens on the port: the admin's HUP, when
+the role sends none); a run killed in between leaves the block and the owed HUP, and the next run finishes both in that
 order.  An inetd that does not run holds nothing: the block goes at once.  Check mode shows the whole plan (both
 files), as it will be after the HUP.  When enabling, the order is the other way round: the block is written
 before inetd.conf (plan's order), so it is there before inetd reads the new line.
@@ -132,6 +133,10 @@ def plan(module, settings, clients, lines):
     path = state_path(params["inetd_conf"])
     new = [HUP] if any(c["kind"] == "inetd.conf" and set(c["reasons"]) & set(["content", "create"]) for c in changes) else []
     completed = [action for action in params["completed_actions"] if action in front_end_service.INETD_ACTIONS]
+    if held is False and HUP not in completed:
+        # absent, and inetd does not listen on the port: a HUP owed before has arrived (the admin's, with the role's
+        # inetd_reload_method none) or inetd does not run; nothing is owed for it any more.
+        completed.append(HUP)
     try:
         owed, record = owed_actions.owed_state(path, front_end_service.INETD_ACTIONS, completed, new,
                                                "teamware.qmail relay_rules: inetd must reread %s (HUP); the inetd role "

@@ -207,7 +207,10 @@ options:
         O(format=tcprules), V(tcpserver) with O(format=hosts_allow)) and C(state) (its role's state), and for
         V(kind=inetd) C(inetd_conf), C(hosts_allow), C(hosts_allow_marker), C(port), C(qmail_dir), C(tcpd), C(user),
         C(bind_address); for V(kind=tcpserver) C(supervise_dir), C(service_dir), C(service_name), C(port),
-        C(bind_address). Missing keys take the roles' defaults.
+        C(bind_address). Every key the module reads must be there (with C(state=present) C(port) and C(bind_address));
+        the module carries none of the roles' defaults, and fails, changing nothing, naming the missing keys. The
+        roles hand them complete (site.yml from P(teamware.qmail.site_settings#filter)'s C(front_end_values), a role
+        alone through P(teamware.qmail.front_end_values#filter)).
       - With C(state=absent) (site.yml, for the front end it did not choose) RV(other_front_end_active) tells whether
         it still serves the SMTP port; with O(state=present) the module then fails, changing nothing, saying that the
         other front end must be taken out first (site.yml looks in check mode, where the module shows its plan, and
@@ -223,6 +226,19 @@ options:
         lists those that are not there.
       - With O(format=tcprules) and O(state=present) the module changes nothing while one is missing, so that the role can
         install the packages first (and look only once on a host that has them).
+    type: list
+    elements: str
+    default: []
+  manage_packages:
+    description:
+      - Whether the caller installs O(packages) when a program of O(required_programs) is missing (the roles'
+        C(ucspi_tcp_manage_packages), C(inetd_manage_packages)).
+      - With V(false) and a program missing the module fails, changing nothing, naming the variable (O(variable_prefix)
+        + C(manage_packages)), the missing programs and O(packages); the roles' look needs no task of its own for it.
+    type: bool
+    default: true
+  packages:
+    description: The packages that provide O(required_programs), named in the failure of O(manage_packages=false).
     type: list
     elements: str
     default: []
@@ -432,6 +448,16 @@ other_front_end_active:
   description: The front end of O(other_front_end) still serves the SMTP port (false without O(other_front_end)).
   returned: always
   type: bool
+ansible_facts:
+  description: Facts for the play, so that a play that runs either front end's look reads one name (site.yml).
+  returned: always
+  type: dict
+  contains:
+    qmail_other_front_end_active:
+      description:
+        - RV(other_front_end_active) as a fact. site.yml configures the chosen front end at once when it is false, and
+          takes the other one out first when it is true.
+      type: bool
 removed:
   description:
     - The lines the module took out of O(inetd_conf) (an old smtp line, one that O(take_over) names, all of them with
@@ -490,6 +516,8 @@ from ansible_collections.teamware.qmail.plugins.module_utils.validators import V
 
 
 DEFAULT_MARKER = front_end_service.DEFAULT_MARKER
+# other_front_end_active as a fact: the same name whichever front end's role looked (site.yml).
+FACT = "qmail_other_front_end_active"
 
 
 ARGUMENT_SPEC = dict(
@@ -521,6 +549,8 @@ ARGUMENT_SPEC = dict(
     hosts_allow=dict(type="path"),
     hosts_allow_marker=dict(type="str", default=DEFAULT_MARKER),
     required_programs=dict(type="list", elements="str", default=[]),
+    manage_packages=dict(type="bool", default=True),
+    packages=dict(type="list", elements="str", default=[]),
     other_front_end=dict(type="dict"),
     completed_actions=dict(type="list", elements="str", default=[], choices=list(front_end_service.OWED_ACTIONS)),
     smtp_banner=dict(type="dict", options=dict(
@@ -582,6 +612,10 @@ def main():
     prefix = params["variable_prefix"]
     clients = []
     missing = [program for program in params["required_programs"] if not front_end_service.find_program(module, program)]
+    if missing and not params["manage_packages"]:
+        module.fail_json(msg="%smanage_packages: false, but %s cannot be found; install %s or let the role do it."
+                         % (prefix, ", ".join(missing), " and ".join(params["packages"]) or "them"),
+                         missing_programs=missing)
     try:
         other_active = (front_end_service.other_front_end_active(module, params, params["other_front_end"])
                         if params["state"] == "present" else False)
@@ -597,6 +631,7 @@ def main():
             # packages and calls the module again.
             relay.relay_clients(params["relay_clients"], prefix + "relay_clients")
             module.exit_json(changed=False, missing_programs=missing, other_front_end_active=other_active, changes=[],
+                             ansible_facts={FACT: other_active},
                              rules_changed=False, cdb_rebuilt=False, cdb_reason="", run_script_changed=False,
                              log_run_script_changed=False, owed_actions=[], clients=[])
         if params["format"] == "tcprules" and params["state"] == "absent":
@@ -615,6 +650,7 @@ def main():
     result["clients"] = [client.pattern for client in clients]
     result["missing_programs"] = missing
     result["other_front_end_active"] = other_active
+    result["ansible_facts"] = {FACT: other_active}
     if params["smtp_banner"] is not None and params["state"] == "present":
         if params["format"] == "tcprules":
             look = functools.partial(front_end_service.tcpserver_status, module, tcpserver_front_end.service_directory(module, prefix))

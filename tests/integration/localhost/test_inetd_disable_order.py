@@ -126,6 +126,13 @@ def host(tmp_path, monkeypatch):
     made.stop_inetd()
 
 
+def wait_until(predicate, timeout=10.0):
+    deadline = time.time() + timeout
+    while not predicate() and time.time() < deadline:
+        time.sleep(0.1)
+    return predicate()
+
+
 def hups(host):
     return [action for action in host.actions() if "at the HUP" in action or action.startswith("start-stop-daemon")]
 
@@ -177,3 +184,31 @@ def test_a_run_killed_before_the_hup_leaves_the_block_and_the_next_run_sends_it_
     assert [action for action in hups(host) if "at the HUP" in action] == [
         "hosts.allow at the HUP: block", "inetd.conf at the HUP: no line"]
     assert not host.has_block() and not host.listening() and not os.path.exists(host.state)
+
+
+def test_reload_method_none_leaves_the_hup_owed_and_clears_nothing_it_did_not_send(tmp_path, host):
+    """inetd_reload_method none: the role sends no HUP, so it clears none (only what ran is completed_actions): the HUP
+    stays owed, as the look in check mode says, the module does not wait for inetd to let go, and nothing warns that
+    the block stays (the owed HUP says why); the first run after the admin's HUP takes the block out, and the owed HUP
+    with it (inetd no longer listens on the port)."""
+    assert run_playbook(SITE, tmp_path, host.front_end("inetd")).returncode == 0
+    none = dict(host.front_end("tcpserver"), inetd_reload_method="none")
+    looked = run_playbook(SITE, tmp_path, none, check=True)
+    assert looked.returncode == 0, looked.output
+    host.clear_actions()
+    switched = run_playbook(SITE, tmp_path, none)
+    # the chosen front end refuses while inetd still serves the port, saying to send the HUP
+    assert switched.returncode != 0 and "with inetd_reload_method: none, send inetd its HUP" in switched.output
+    assert hups(host) == [] and host.listening() and host.has_block()
+    assert "block stays" not in switched.output and "until inetd rereads it" not in switched.output
+    with open(host.state) as handle:
+        assert json.load(handle)["owed"] == ["hup_inetd"]
+
+    os.kill(host.inetd.pid, signal.SIGHUP)  # the admin's HUP
+    assert wait_until(lambda: not host.listening())
+    after = run_playbook(SITE, tmp_path, none)
+    assert after.returncode == 0, after.output
+    assert not host.has_block() and hups(host) == []
+    # inetd let go of the port: the HUP owed before arrived, and nothing is owed any more
+    assert not os.path.exists(host.state)
+    assert os.path.islink(os.path.join(host.root, "service", "qmail-smtpd"))

@@ -168,7 +168,8 @@ def test_the_site_defaults_come_from_the_site_spec():
 
 
 def _collection_set_names():
-    """What the roles and playbooks set themselves: register, set_fact, play/task/role vars (vars/*.yml)."""
+    """What the roles, playbooks and modules set themselves: register, set_fact, play/task/role vars (vars/*.yml),
+    the modules' facts."""
     found = set()
 
     def walk(node):
@@ -192,6 +193,13 @@ def _collection_set_names():
         for path in glob.glob(os.path.join(ROOT, pattern)):
             with open(path) as handle:
                 found.update(yaml.safe_load(handle) or {})
+    # facts the modules return (their RETURN's ansible_facts)
+    for path in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")):
+        with open(path) as handle:
+            text = handle.read()
+        returned = re.search(r'^RETURN = r"""(.*?)"""', text, re.S | re.M)
+        facts = (yaml.safe_load(returned.group(1)) or {}).get("ansible_facts") if returned else None
+        found.update((facts or {}).get("contains") or {})
     return set(name for name in found if name.startswith(plugin.PREFIXES))
 
 

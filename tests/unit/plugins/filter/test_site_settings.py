@@ -30,7 +30,39 @@ def test_the_defaults():
                                 "expected": {}},
         "route_check_smtp_banner": {"host": "0", "port": "smtp"},
         "route_check_context": {"front_end": "tcpserver", "relay_clients": ["127."], "smtp": True,
-                                "smtp_banner": {"host": "0", "port": "smtp"}}}
+                                "smtp_banner": {"host": "0", "port": "smtp"}},
+        # each front end as the other role's relay_rules looks at it, with the roles' defaults (their argument specs)
+        "front_end_values": {
+            "tcpserver": {"kind": "tcpserver", "state": "present", "supervise_dir": "/var/qmail/supervise",
+                          "service_dir": "/service", "service_name": "qmail-smtpd", "port": "smtp", "bind_address": "0"},
+            "inetd": {"kind": "inetd", "state": "absent", "inetd_conf": "/etc/inetd.conf", "hosts_allow": "/etc/hosts.allow",
+                      "hosts_allow_marker": "# {mark} teamware.qmail inetd role: SMTP relay clients (tcpd rereads this "
+                                            "file at every connection)",
+                      "port": "smtp", "qmail_dir": "/var/qmail", "tcpd": "/usr/sbin/tcpd", "user": "qmaild",
+                      "bind_address": ""}}}
+
+
+def test_the_front_ends_values_follow_qmail_dir_and_the_inventory():
+    settings = plugin.site_settings({"qmail_smtp_front_end": "inetd", "qmail_dir": "/opt/qmail", "ucspi_tcp_port": 2525,
+                                     "inetd_user": "nobody"})
+    values = settings["front_end_values"]
+    assert (values["tcpserver"]["state"], values["tcpserver"]["supervise_dir"], values["tcpserver"]["port"]) == (
+        "absent", "/opt/qmail/supervise", "2525")
+    assert (values["inetd"]["state"], values["inetd"]["qmail_dir"], values["inetd"]["user"]) == (
+        "present", "/opt/qmail", "nobody")
+
+
+def test_a_role_alone_gets_the_other_s_values_with_that_role_s_defaults():
+    # the roles' *_other_front_end default: the other role's variables where the play has them (null otherwise)
+    assert plugin.front_end_values({"inetd_state": None, "inetd_conf": "/x"}, "inetd") is None
+    inetd = plugin.front_end_values({"inetd_state": "absent", "inetd_conf": None, "inetd_qmail_dir": "/opt/qmail",
+                                     "inetd_port": 25}, "inetd")
+    assert inetd == dict(plugin.site_settings({})["front_end_values"]["inetd"], qmail_dir="/opt/qmail", port="25")
+    tcpserver = plugin.front_end_values({"ucspi_tcp_state": "present", "ucspi_tcp_qmail_dir": None,
+                                         "ucspi_tcp_service_dir": "/etc/service"}, "tcpserver")
+    assert tcpserver == dict(plugin.site_settings({})["front_end_values"]["tcpserver"], service_dir="/etc/service")
+    with pytest.raises(AnsibleFilterError, match="kind must be one of inetd, tcpserver, not 'xinetd'"):
+        plugin.front_end_values({}, "xinetd")
 
 
 def test_inetd_chosen_makes_tcpserver_the_one_to_disable():
@@ -95,7 +127,9 @@ def test_the_documentation_names_the_filter():
     with open(os.path.join(os.path.dirname(plugin.__file__), "site_settings.yml")) as handle:
         documentation = yaml.safe_load(handle)
     assert documentation["DOCUMENTATION"]["name"] == "site_settings"
-    assert set(plugin.FilterModule().filters()) == {"site_settings"}
+    assert set(plugin.FilterModule().filters()) == {"site_settings", "front_end_values"}
+    with open(os.path.join(os.path.dirname(plugin.__file__), "front_end_values.yml")) as handle:
+        assert yaml.safe_load(handle)["DOCUMENTATION"]["name"] == "front_end_values"
 
 
 @pytest.mark.parametrize("host, variable", [

@@ -465,9 +465,18 @@ def inetd_args(path, **extra):
 
 
 def inetd_other(etc, inetd_conf="", hosts_allow=""):
+    """inetd as the ucspi_tcp role hands it (complete: site_settings' front_end_values, with the roles' defaults)."""
     (etc / "inetd.conf").write_text(inetd_conf)
     (etc / "hosts.allow").write_text(hosts_allow)
-    return {"kind": "inetd", "state": "absent", "inetd_conf": str(etc / "inetd.conf"), "hosts_allow": str(etc / "hosts.allow")}
+    return {"kind": "inetd", "state": "absent", "inetd_conf": str(etc / "inetd.conf"), "hosts_allow": str(etc / "hosts.allow"),
+            "hosts_allow_marker": MARKER, "port": "smtp", "qmail_dir": "/var/qmail", "tcpd": "/usr/sbin/tcpd",
+            "user": "qmaild", "bind_address": ""}
+
+
+def tcpserver_other(path, state="absent"):
+    """tcpserver as the inetd role hands it."""
+    return {"kind": "tcpserver", "state": state, "supervise_dir": str(path / "supervise"),
+            "service_dir": str(path / "service"), "service_name": "qmail-smtpd", "port": "smtp", "bind_address": "0"}
 
 
 @pytest.mark.parametrize("inetd_conf, hosts_allow, active", [
@@ -499,8 +508,7 @@ def test_check_mode_shows_the_plan_although_inetd_serves_the_port(capsys, etc, f
 
 
 def test_inetd_sees_tcpserver_by_its_link_or_supervise(capsys, tmp_path, monkeypatch):
-    other = {"kind": "tcpserver", "state": "absent", "supervise_dir": str(tmp_path / "supervise"),
-             "service_dir": str(tmp_path / "service")}
+    other = tcpserver_other(tmp_path)
     fake_daemontools(tmp_path, monkeypatch, supervised=False)
     assert run(capsys, inetd_args(tmp_path, other_front_end=other))["other_front_end_active"] is False
     (tmp_path / "service").mkdir()
@@ -509,8 +517,7 @@ def test_inetd_sees_tcpserver_by_its_link_or_supervise(capsys, tmp_path, monkeyp
 
 
 def test_inetd_sees_a_tcpserver_still_supervised(capsys, tmp_path, monkeypatch):
-    other = {"kind": "tcpserver", "state": "absent", "supervise_dir": str(tmp_path / "supervise"),
-             "service_dir": str(tmp_path / "service")}
+    other = tcpserver_other(tmp_path)
     fake_daemontools(tmp_path, monkeypatch, supervised=True)
     assert run(capsys, inetd_args(tmp_path, other_front_end=other))["other_front_end_active"] is True
 
@@ -523,7 +530,29 @@ def test_absent_state_does_not_look_at_the_other_front_end(capsys, tmp_path, mon
 
 def test_unknown_kind_of_front_end_fails(capsys, etc, fake_tcprules):
     result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end={"kind": "xinetd", "state": "absent"}))
-    assert result["failed"] is True and "kind must be inetd or tcpserver" in result["msg"]
+    assert result["failed"] is True and result["msg"].startswith("ucspi_tcp_other_front_end: kind must be inetd or tcpserver")
+
+
+@pytest.mark.parametrize("kind, state, dropped", [
+    ("inetd", "absent", ["inetd_conf", "tcpd"]),
+    ("inetd", "present", ["port"]),
+    ("tcpserver", "absent", ["service_dir"]),
+    ("tcpserver", "present", ["bind_address"]),
+])
+def test_the_other_front_end_s_values_must_be_complete(capsys, etc, fake_tcprules, tmp_path, kind, state, dropped):
+    # the module carries none of the roles' defaults: the roles hand the other front end's values complete
+    other = dict(inetd_other(etc), state=state) if kind == "inetd" else tcpserver_other(tmp_path, state)
+    for key in dropped:
+        del other[key]
+    args = (rules_args(etc, tcprules=fake_tcprules[0], other_front_end=other) if kind == "inetd"
+            else inetd_args(tmp_path, other_front_end=other, variable_prefix="inetd_"))
+    before = sorted(os.listdir(str(etc))), sorted(os.listdir(str(tmp_path)))
+    result = run(capsys, args)
+    assert result["failed"] is True
+    prefix = "ucspi_tcp_" if kind == "inetd" else "inetd_"
+    assert result["msg"] == ("%sother_front_end: %s missing (%s, state %s); give every value of the other front end (the "
+                             "roles hand them complete), nothing changed" % (prefix, ", ".join(dropped), kind, state))
+    assert (sorted(os.listdir(str(etc))), sorted(os.listdir(str(tmp_path)))) == before
 
 
 def test_an_other_front_end_without_state_is_not_looked_at(capsys, etc, fake_tcprules):
@@ -544,7 +573,7 @@ def test_an_other_front_end_without_state_is_not_looked_at(capsys, etc, fake_tcp
 ], ids=["defaults", "smtp-is-25", "other-port", "same-address", "other-address", "inetd-everywhere",
         "tcpserver-everywhere"])
 def test_both_front_ends_present_on_one_port_are_refused(capsys, etc, fake_tcprules, own, other, refused):
-    other_front_end = dict({"kind": "inetd", "state": "present"}, **other)
+    other_front_end = dict({"kind": "inetd", "state": "present", "port": "smtp", "bind_address": ""}, **other)
     result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end=other_front_end, **own))
     if refused:
         assert result["failed"] is True and os.listdir(str(etc)) == []
@@ -560,6 +589,32 @@ def test_missing_programs_hold_tcpserver_back(capsys, etc, fake_tcprules):
     assert result["missing_programs"] == ["tcpserver-that-is-not-there", "/no/such/program"]
     assert result["changed"] is False and not os.path.exists(str(etc / "tcp.smtp"))
     assert run(capsys, rules_args(etc, tcprules=fake_tcprules[0], required_programs=[fake_tcprules[0], "sh"]))["changed"] is True
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["look", "run"])
+def test_missing_programs_the_role_may_not_install_fail_naming_the_variable(capsys, etc, fake_tcprules, check):
+    # what the roles' look asserted in a task of its own: the module fails itself (ucspi_tcp_manage_packages false)
+    result = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], required_programs=["tcpserver-x", "sh", "/no/multilog"],
+                                    manage_packages=False, packages=["ucspi-tcp", "daemontools"]), check=check)
+    assert result["failed"] is True and result["missing_programs"] == ["tcpserver-x", "/no/multilog"]
+    assert result["msg"] == ("ucspi_tcp_manage_packages: false, but tcpserver-x, /no/multilog cannot be found; install "
+                             "ucspi-tcp and daemontools or let the role do it.")
+    assert os.listdir(str(etc)) == []
+    # nothing missing: the flag does not matter
+    done = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], required_programs=["sh"], manage_packages=False,
+                                  packages=["ucspi-tcp"]), check=check)
+    assert "failed" not in done and done["changed"] is True
+
+
+def test_other_front_end_active_is_also_a_fact_for_the_play(capsys, etc, fake_tcprules):
+    # site.yml reads one name, whichever front end's role looked
+    active = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end=inetd_other(etc, INETD_LINE)), check=True)
+    assert active["ansible_facts"] == {"qmail_other_front_end_active": True}
+    quiet = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], other_front_end=inetd_other(etc)), check=True)
+    assert quiet["ansible_facts"] == {"qmail_other_front_end_active": False}
+    missing = run(capsys, rules_args(etc, tcprules=fake_tcprules[0], required_programs=["no-such-tcpserver"],
+                                     other_front_end=inetd_other(etc, INETD_LINE)), check=True)
+    assert missing["ansible_facts"] == {"qmail_other_front_end_active": True}
 
 
 def test_smtp_banner_says_why_inetd_does_not_serve_the_port(capsys, tmp_path):

@@ -232,6 +232,14 @@ def test_both_files_are_required(capsys, etc):
     assert result["failed"] is True and "hosts_allow" in result["msg"]
 
 
+def test_missing_programs_the_role_may_not_install_fail_naming_the_variable(capsys, etc):
+    result = run(capsys, args(etc, required_programs=["/no/tcpd", "sh"], manage_packages=False,
+                              packages=["openbsd-inetd", "tcpd"]), check=True)
+    assert result["failed"] is True and result["missing_programs"] == ["/no/tcpd"]
+    assert result["msg"] == ("inetd_manage_packages: false, but /no/tcpd cannot be found; install openbsd-inetd and tcpd "
+                             "or let the role do it.")
+
+
 def test_missing_programs_are_reported(capsys, etc):
     result = run(capsys, args(etc, required_programs=["/no/tcpd"]), check=True)
     assert result["missing_programs"] == ["/no/tcpd"] and result["changed"] is True
@@ -258,7 +266,7 @@ def test_an_inetd_that_runs_but_does_not_serve_the_port_is_owed_a_hup(capsys, et
 
 def test_nothing_changes_while_tcpserver_still_serves_the_port(capsys, etc, tmp_path):
     other = {"kind": "tcpserver", "state": "absent", "supervise_dir": str(tmp_path / "supervise"),
-             "service_dir": str(tmp_path / "service")}
+             "service_dir": str(tmp_path / "service"), "service_name": "qmail-smtpd", "port": "smtp", "bind_address": "0"}
     (tmp_path / "service").mkdir()
     (tmp_path / "service" / "qmail-smtpd").symlink_to(str(tmp_path / "supervise" / "qmail-smtpd"))
     held = run(capsys, args(etc, other_front_end=other))

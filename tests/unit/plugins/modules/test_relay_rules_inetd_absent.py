@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sys
+import time
 
 import pytest
 
@@ -143,8 +144,9 @@ def test_an_inetd_that_does_not_run_lets_the_block_go_at_once(capsys, enabled, i
 
 
 def test_a_hup_the_module_did_not_see_arrive_keeps_the_block_and_warns(capsys, enabled, inetd, monkeypatch, warned):
-    """inetd_reload_method none: the role clears the HUP it did not send; inetd still listens, so the block stays
-    (after a wait for inetd to let go) and the run says so; the first run after the admin's HUP takes it out."""
+    """The caller says the HUP ran (completed_actions) but inetd still listens (it did not reread inetd.conf in time):
+    the block stays (after a wait for inetd to let go) and the run says so; the first run after a HUP that arrives
+    takes it out.  (The inetd role passes only a HUP it sent: with inetd_reload_method none nothing is completed.)"""
     etc = enabled
     monkeypatch.setattr(inetd_front_end, "HUP_WAIT", 0.5)
     run(capsys, inetd.args(etc, state="absent"))
@@ -160,6 +162,28 @@ def test_a_hup_the_module_did_not_see_arrive_keeps_the_block_and_warns(capsys, e
     after = run(capsys, inetd.args(etc, state="absent"))
     assert after["changed"] is True and (etc / "hosts.allow").read_text() == text("sshd: ALL")
     assert len(warned) == 1
+
+
+def test_a_hup_the_caller_did_not_send_stays_owed_until_inetd_lets_go_of_the_port(capsys, enabled, inetd, warned):
+    """inetd_reload_method none: the role sends no HUP and completes none; the HUP stays owed (the look in check mode
+    says the same), nothing waits or warns; once inetd has let go of the port (the admin's HUP) the next call takes
+    the block out and the owed HUP with it."""
+    etc = enabled
+    first = run(capsys, inetd.args(etc, state="absent"))
+    assert first["owed_actions"] == ["hup_inetd"] and first["inetd_holds_port"] is True
+    started = time.time()
+    last = run(capsys, inetd.args(etc, state="absent"))
+    assert time.time() - started < inetd_front_end.HUP_WAIT
+    assert last["owed_actions"] == ["hup_inetd"] and last["changed"] is False and warned == []
+    assert run(capsys, inetd.args(etc, state="absent"), check=True)["owed_actions"] == ["hup_inetd"]
+    assert (etc / "hosts.allow").read_text().startswith(BEGIN)
+    inetd.hup()
+    looked = run(capsys, inetd.args(etc, state="absent"), check=True)
+    assert looked["owed_actions"] == [] and [c["kind"] for c in looked["changes"]] == ["state", "hosts.allow"]
+    after = run(capsys, inetd.args(etc, state="absent"))
+    assert after["owed_actions"] == [] and after["inetd_holds_port"] is False
+    assert (etc / "hosts.allow").read_text() == text("sshd: ALL")
+    assert not os.path.exists(str(etc / "teamware-qmail-inetd.json")) and warned == []
 
 
 def test_the_call_after_the_hup_waits_for_inetd_to_let_go_of_the_port(capsys, enabled, inetd, monkeypatch):
