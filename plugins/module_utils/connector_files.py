@@ -147,7 +147,7 @@ def edit_file(text, edits):
             changed = True
         if changed:
             changes.append("%s [%s] %s" % (edit["file"], section, option) if section else "%s %s" % (edit["file"], option))
-        lines = new
+            lines = new  # unchanged: not even the empty line an empty file reads as (ini_file writes nothing then)
     if not changes:
         return text, []
     return "".join(lines), changes

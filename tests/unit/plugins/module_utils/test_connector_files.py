@@ -216,3 +216,10 @@ def test_unrelated_content_is_no_problem():
     tombsmtp = "; own nodes\nown_node = tw.company.com\n[Other]\nOWN = 1\n"
     assert connector_files.to_ini_problems(to_ini) == []
     assert connector_files.tombsmtp_problems(tombsmtp) == []
+
+
+def test_an_edit_that_changes_nothing_leaves_an_emptied_file_empty():
+    """Found by the generated files above: the second of two own_node removals met the empty file the first left, and
+    added the empty line an empty file reads as, where ini_file (nothing changed) writes nothing."""
+    removal = edit(None, "own_node", [], "tombsmtp.ini")
+    assert connector_files.edit_file("own_node=a", [removal, removal]) == ("", ["tombsmtp.ini own_node"])
