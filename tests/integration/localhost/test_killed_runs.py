@@ -5,9 +5,7 @@
 Each run of ansible-playbook gets a process group of its own. The stand-in of the action that follows the write kills
 the run on its first call, before it does anything: SIGKILL to the run's process group (ansible-playbook) and to its
 own (the worker, which ansible-core puts in a session of its own, the module and the stand-in), as an admin's kill or a
-lost controller leaves it. Later calls do what the stand-in does (record the action). Not here: the restart of
-qmail-send for a new run script (qmail_send_service), which qmail_send_service_manage turns on; its module is being
-reshaped."""
+lost controller leaves it. Later calls do what the stand-in does (record the action)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -49,15 +47,20 @@ def read(path):
 
 
 class Case:
-    """front_end, method and settings of the first run; what the second changes; the stand-in that kills (a path
-    under the host's root, the first argument it kills on, what it does besides recording); the action's record."""
+    """front_end, method and settings of the first run (on_host: those that name a path on the host); what the second
+    changes; the stand-in that kills (a path under the host's root, the first argument it kills on, what it does
+    besides recording); the action's record; the state file that owes it (under the host's root, removed once it
+    ran; None when the record is kept elsewhere)."""
 
-    def __init__(self, name, method, change, stand_in, action, front_end="tcpserver", arg="", extra="", **base):
+    def __init__(self, name, method, change, stand_in, action, front_end="tcpserver", arg="", extra="", state=None,
+                 on_host=lambda host: {}, **base):
         self.name, self.method, self.change, self.front_end, self.base = name, method, change, front_end, base
-        self.stand_in, self.arg, self.extra, self.action = stand_in, arg, extra, action
+        self.stand_in, self.arg, self.extra, self.action, self.on_host = stand_in, arg, extra, action, on_host
+        self.state = state
 
     def variables(self, host, changed):
         settings = dict(METHODS[self.method], teamware_integration_method=self.method, **self.base)
+        settings.update(self.on_host(host))
         settings.update(self.change(host) if changed else {})
         return host.site_variables(self.front_end, **settings)
 
@@ -76,7 +79,6 @@ def hup_written(host):
 
 def connector_written(host):
     assert "no_relay = 0" in read(os.path.join(host.root, "to", "to.ini"))
-    assert os.path.exists(os.path.join(host.root, "to", "teamware-qmail-connector.state"))
     assert host.actions() == ["qmailctl stop"]
 
 
@@ -91,6 +93,16 @@ def inetd_written(host):
     assert json.loads(read(os.path.join(host.root, "etc", "teamware-qmail-inetd.json")))["owed"] == ["hup_inetd"]
 
 
+def send_service_dir(host):
+    return os.path.join(host.qmail, "supervise", "qmail-send")
+
+
+def restart_written(host):
+    assert read(os.path.join(send_service_dir(host), "run")).endswith(" qmail-start ./Mailbox\n")
+    state = json.loads(read(os.path.join(send_service_dir(host), "teamware-qmail.json")))
+    assert state["owed"] == ["restart_qmail_send"]
+
+
 def bob(host):
     return dict(qmail_extra_users=[dict(address="bob", user="bob", uid=UID, gid=GID, home=os.path.join(host.root, "bob"))])
 
@@ -102,12 +114,18 @@ CASES = [
           lambda host: dict(qmail_extra_virtualdomains=[dict(domain="other.example", prepend="other")]),
           "qmailctl", "qmailctl hup", arg="hup"), hup_written),
     (Case("connector start", "smtp_smtproutes", lambda host: dict(mime_connector_no_relay=0),
-          "qmailctl", "qmailctl start", arg="start"), connector_written),
+          "qmailctl", "qmailctl start", arg="start", state="to/teamware-qmail-connector.state"), connector_written),
     (Case("tcpserver svc -t", "smtp_smtproutes", lambda host: dict(ucspi_tcp_log_level="quiet"),
-          "tools/svc", "svc -t {root}/supervise/qmail-smtpd", arg="-t"), tcpserver_written),
+          "tools/svc", "svc -t {root}/supervise/qmail-smtpd", arg="-t", state="supervise/qmail-smtpd/teamware-qmail.json"),
+     tcpserver_written),
     (Case("inetd HUP", "torecvm_users", lambda host: dict(inetd_port="2525"), "tools/start-stop-daemon",
           "start-stop-daemon --stop --signal HUP --quiet --pidfile /run/inetd.pid --exec /usr/sbin/inetd",
-          front_end="inetd", inetd_reload_method="pidfile"), inetd_written),
+          front_end="inetd", inetd_reload_method="pidfile", state="etc/teamware-qmail-inetd.json"), inetd_written),
+    # qmail-send under daemontools (its run script holds the default delivery; the fake host's scan directory)
+    (Case("qmail-send svc -t", "smtp_smtproutes", lambda host: dict(qmail_default_delivery="./Mailbox"),
+          "tools/svc", "svc -t {root}/service/qmail-send", arg="-t", qmail_send_service_manage=True,
+          state="var/qmail/supervise/qmail-send/teamware-qmail.json",
+          on_host=lambda host: dict(qmail_service_dir=os.path.join(host.root, "service"))), restart_written),
 ]
 
 
@@ -157,6 +175,7 @@ def test_a_killed_run_is_finished_by_the_next(tmp_path, host, case, written):
     assert killed.returncode == -signal.SIGKILL, killed.output
     assert not os.path.exists(armed) and "PLAY RECAP" not in killed.output, killed.output
     written(host)
+    assert case.state is None or os.path.exists(os.path.join(host.root, case.state))
     assert action not in host.actions(), killed.output
 
     host.clear_actions()
@@ -165,6 +184,9 @@ def test_a_killed_run_is_finished_by_the_next(tmp_path, host, case, written):
     # the killed run wrote the files: the next does the action it was owed, once, and nothing else (the connector's
     # start comes without a stop; svok only looks)
     assert actions(host) == [action], rerun.output
+    # and clears its record (qmail-newu's is users/cdb's age, the HUP's in the routing's state file: the settled run
+    # below, which does nothing, checks those)
+    assert case.state is None or not os.path.exists(os.path.join(host.root, case.state))
 
     host.clear_actions()
     before = files(host)
