@@ -56,7 +56,7 @@ def listeners(table, port):
 
 def listening_inodes(table, port):
     """The socket inodes of /proc/net/tcp (or tcp6) text that listen on port (any address)."""
-    return set(inode for _address, inode in listeners(table, port))
+    return set(inode for dummy, inode in listeners(table, port))
 
 
 def read_table(path):
@@ -129,7 +129,7 @@ def holders(port, bind_address, front_ends, proc="/proc"):
                        if overlaps(address, bind_address))
     if not sockets:
         return []
-    owners = _owners(set(inode for _address, inode in sockets), proc)
+    owners = _owners(set(inode for dummy, inode in sockets), proc)
     found = []
     for address, inode in sockets:
         pids = sorted(owners.get(inode, []))
