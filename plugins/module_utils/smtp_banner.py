@@ -5,9 +5,10 @@
 
 The SMTP front end's files can be right while nothing listens on port 25 (inetd installed but not running,
 svscan not running), or while another daemon (postfix, exim...) answers there.  The line must be qmail-smtpd's own
-greeting on this host, exactly (expected_greeting: from qmail's control files).  This connects from the managed host to its own loopback or the front end's bind address,
-reads the greeting line, sends QUIT and closes.  It never connects anywhere else: an address the host does not
-own is refused before any connection (a socket can only be bound to a local address).
+greeting on this host, exactly (expected_greeting: from qmail's control files).  This connects from the managed
+host to its own loopback or the front end's bind address, reads the greeting line, sends QUIT and closes.  It never
+connects anywhere else: an address the host does not own is refused before any connection (a socket can only be
+bound to a local address).
 
 Pure Python, no Ansible imports.
 """
