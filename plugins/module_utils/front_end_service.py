@@ -28,6 +28,7 @@ from ansible_collections.teamware.qmail.plugins.module_utils import files
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_files
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_settings
 from ansible_collections.teamware.qmail.plugins.module_utils import owed_actions
+from ansible_collections.teamware.qmail.plugins.module_utils import port_holders
 from ansible_collections.teamware.qmail.plugins.module_utils import relay
 from ansible_collections.teamware.qmail.plugins.module_utils import smtp_banner
 from ansible_collections.teamware.qmail.plugins.module_utils.validators import ValidationError
@@ -193,19 +194,6 @@ def inetd_status(pid_file, program):
     return {"running": True, "why": ""}
 
 
-_LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp and tcp6
-
-
-def listening_inodes(table, port):
-    """The socket inodes of /proc/net/tcp (or tcp6) text that listen on port (any address)."""
-    inodes = set()
-    for line in (table or "").splitlines()[1:]:
-        fields = line.split()
-        if len(fields) > 9 and fields[3] == _LISTEN and fields[1].rpartition(":")[2].upper() == "%04X" % port:
-            inodes.add(fields[9])
-    return inodes
-
-
 def inetd_holds_port(pid_file, program, port):
     """Whether inetd (a live program in pid_file) listens on port: it still serves the SMTP line of the inetd.conf it
     read last, and runs tcpd, which reads hosts.allow, for every connection there.  Its sockets are looked up in its
@@ -219,20 +207,42 @@ def inetd_holds_port(pid_file, program, port):
     except smtp_banner.BannerError:
         return True
     try:
-        sockets = set()
-        for name in os.listdir("/proc/%s/fd" % pid):
-            try:
-                target = os.readlink("/proc/%s/fd/%s" % (pid, name))
-            except FileNotFoundError:  # closed since (the listing's own descriptor)
-                continue
-            if target.startswith("socket:["):
-                sockets.add(target[len("socket:["):-1])
+        sockets = port_holders.socket_inodes(pid)
         listening = set()
         for table in ("tcp", "tcp6"):
-            listening |= listening_inodes(files.read_text("/proc/%s/net/%s" % (pid, table)), number)
+            listening |= port_holders.listening_inodes(files.read_text("/proc/%s/net/%s" % (pid, table)), number)
     except OSError:
         return True
     return bool(sockets & listening)
+
+
+# The front ends' programs as /proc names them (comm, or the basename of exe): ucspi-tcp's tcpserver, openbsd-inetd's
+# /usr/sbin/inetd (Debian, the lab), inetutils' inetutils-inetd; relay_rules adds the basename of its inetd_program.
+FRONT_END_PROGRAMS = ("tcpserver", "inetd", "inetutils-inetd")
+
+
+def port_taken(module, params, proc="/proc"):
+    """Who listens on the chosen front end's port at an address that overlaps its bind address (port_holders.holders).
+
+    A program that is neither front end (postfix, exim, sendmail...) fails the call before anything changes, naming
+    the port, the program and its pid; tcpserver and inetd are left to the switching between them (other_front_end).
+    A listener whose process cannot be read (as non-root) is only reported. Returns the holders (port_holders).
+    """
+    try:
+        number = smtp_banner.port_number(params["port"])
+    except smtp_banner.BannerError:
+        return []
+    inetd = params["inetd_program"] or "inetd"
+    names = FRONT_END_PROGRAMS + (os.path.basename(inetd), os.path.basename(os.path.realpath(inetd)))
+    found = port_holders.holders(number, params["bind_address"], names, proc)
+    foreign = [holder for holder in found if holder["foreign"]]
+    if foreign:
+        own = "tcpserver" if params["format"] == "tcprules" else "inetd"
+        module.fail_json(msg="%sport: port %d is held by %s, which is neither tcpserver nor inetd, so %s cannot serve "
+                         "qmail-smtpd there: stop it and disable it, then run again; nothing changed"
+                         % (params["variable_prefix"] or "", number, ", ".join(port_holders.describe(h) for h in foreign), own),
+                         port_holders=found)
+    return found
 
 
 # ---- the other front end -------------------------------------------------------------------------------------
@@ -311,11 +321,12 @@ def serving(module, params, look):
     if host is None:
         host = params["bind_address"] or ""
     deadline = time.time() + (options.get("wait") or 0)
+    greeting = smtp_banner.expected_greeting(params["qmail_dir"])
     tries = 0
     while True:
         try:
             banner = smtp_banner.check(host, options.get("port") or params["port"],
-                                       options.get("timeout") or smtp_banner.DEFAULT_TIMEOUT)
+                                       options.get("timeout") or smtp_banner.DEFAULT_TIMEOUT, greeting=greeting)
         except smtp_banner.BannerError as exc:
             module.fail_json(msg="smtp_banner: %s" % exc)
         status = look()

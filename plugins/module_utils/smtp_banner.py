@@ -4,9 +4,11 @@
 """Does anything answer on the host's own SMTP port with qmail-smtpd's 220 greeting?
 
 The SMTP front end's files can be right while nothing listens on port 25 (inetd installed but not running,
-svscan not running).  This connects from the managed host to its own loopback or the front end's bind address,
-reads the greeting line, sends QUIT and closes.  It never connects anywhere else: an address the host does not
-own is refused before any connection (a socket can only be bound to a local address).
+svscan not running), or while another daemon (postfix, exim...) answers there.  The line must be qmail-smtpd's own
+greeting on this host, exactly (expected_greeting: from qmail's control files).  This connects from the managed
+host to its own loopback or the front end's bind address, reads the greeting line, sends QUIT and closes.  It never
+connects anywhere else: an address the host does not own is refused before any connection (a socket can only be
+bound to a local address).
 
 Pure Python, no Ansible imports.
 """
@@ -15,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 import socket
 import time
 
@@ -106,23 +109,70 @@ def read_once(host, port, timeout=DEFAULT_TIMEOUT):
         sock.close()
 
 
-def check(host, port, timeout=DEFAULT_TIMEOUT, wait=0.0, clock=time.time, sleep=time.sleep):
+def _first_line(path):
+    """control_readline (notqmail's control.c): the first line, trailing spaces, tabs and the newline stripped."""
+    from ansible_collections.teamware.qmail.plugins.module_utils import qmail_config  # only where a greeting is read
+    with open(path, "rb") as handle:
+        return qmail_config.control_first_line(handle.read().decode("utf-8", "replace"))
+
+
+def expected_greeting(qmail_dir):
+    """qmail-smtpd's own greeting line on this host, as notqmail's qmail-smtpd.c works it out:
+    control_rldef(&greeting, "control/smtpgreeting", 1, NULL) - the first line of control/smtpgreeting (an empty
+    file gives an empty greeting), or control/me's when that file does not exist - then "220 " + greeting + " ESMTP".
+
+    Returns (line, source): source the file it came from; line None when neither file can be read (qmail-smtpd
+    itself would stop with "421 unable to read controls"), with source saying why.
+    """
+    problems = []
+    for name in ("smtpgreeting", "me"):
+        path = os.path.join(qmail_dir or "", "control", name)
+        try:
+            return "220 %s ESMTP" % _first_line(path), path
+        except FileNotFoundError:
+            problems.append("%s does not exist" % path)
+        except OSError as exc:
+            problems.append("cannot read %s: %s" % (path, getattr(exc, "strerror", None) or exc))
+            break  # control_readline fails on it: qmail-smtpd does not go on to control/me
+    return None, "; ".join(problems)
+
+
+def _verdict(line, error, expected):
+    """(ok, error) for a line read: exactly the expected greeting, or (expected None) any 220 line."""
+    if error or not line:
+        return False, error
+    if expected is None:
+        if line.startswith("220"):
+            return True, ""
+        return False, "the greeting is not 220 (qmail-smtpd's): %s" % line
+    if line == expected:
+        return True, ""
+    return False, "the greeting is not qmail-smtpd's: expected '%s', got '%s'" % (expected, line)
+
+
+def check(host, port, timeout=DEFAULT_TIMEOUT, wait=0.0, clock=time.time, sleep=time.sleep, greeting=(None, "")):
     """qmail-smtpd's greeting on host:port (host: the bind address; loopback for any address).
 
-    Tries again until ``wait`` seconds have passed (a front end that was just started or restarted needs a moment).
-    Returns a dict: host, port, ok (the line starts with 220), line, error, tries.
+    greeting is expected_greeting's answer: the line must be exactly it; when it is unknown (None) any line that starts
+    with 220 passes, and the result says so (note).  Tries again until ``wait`` seconds have passed (a front end that
+    was just started or restarted needs a moment).
+    Returns a dict: host, port, ok, line, error, tries, expected ('' when unknown), expected_from, and note when the
+    expected greeting is unknown.
     """
     address, number = local_host(host), port_number(port)
+    expected, source = greeting
     deadline = clock() + max(0.0, float(wait))
     tries = 0
     while True:
         tries += 1
         line, error = read_once(address, number, float(timeout))
-        ok = line.startswith("220")
-        if not ok and line and not error:
-            error = "the greeting is not 220 (qmail-smtpd's): %s" % line
+        ok, error = _verdict(line, error, expected)
         if ok or clock() >= deadline:
-            return {"host": address, "port": number, "ok": ok, "line": line, "error": "" if ok else error, "tries": tries}
+            result = {"host": address, "port": number, "ok": ok, "line": line, "error": error, "tries": tries,
+                      "expected": expected or "", "expected_from": source if expected is not None else ""}
+            if expected is None:
+                result["note"] = "qmail-smtpd's greeting is unknown (%s): any 220 line passes" % (source or "not looked up")
+            return result
         sleep(0.5)
 
 
@@ -130,5 +180,6 @@ def describe(result):
     """One line for people: what answered where."""
     where = "%s:%d" % (result["host"], result["port"])
     if result["ok"]:
-        return "SMTP on %s answers: %s" % (where, result["line"])
+        note = " (%s)" % result["note"] if result.get("note") else ""
+        return "SMTP on %s answers: %s%s" % (where, result["line"], note)
     return "SMTP on %s: %s" % (where, result["error"])

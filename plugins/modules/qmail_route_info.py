@@ -134,6 +134,9 @@ options:
     description:
       - Also connect from the host to its own SMTP port and read qmail-smtpd's C(220) greeting (then C(QUIT)); the
         result is RV(smtp_banner). A host whose routing is right but where nothing answers on port 25 receives no mail.
+      - The line must be exactly qmail-smtpd's greeting, C(220 GREETING ESMTP) with GREETING the first line of
+        O(qmail_dir)C(/control/smtpgreeting) or, without that file, of C(control/me); another daemon's C(220) (postfix,
+        exim) fails. When neither file can be read, any C(220) line passes and RV(smtp_banner) says so (C(note)).
       - Only the host's own addresses are allowed (loopback, or the front end's bind address); any other fails.
     type: dict
     suboptions:
@@ -302,7 +305,9 @@ routes:
       description: The line of RV(summary) for this address.
       type: str
 smtp_banner:
-  description: What answered on the SMTP port (O(smtp_banner)); C(ok) when the line starts with C(220).
+  description:
+    - What answered on the SMTP port (O(smtp_banner)); C(ok) when the line is C(expected), qmail-smtpd's greeting (read
+      from C(expected_from)), or, when that is unknown (C(note)), when it starts with C(220).
   returned: when O(smtp_banner) is given
   type: dict
   sample: {host: 127.0.0.1, port: 25, ok: true, line: "220 mail.company.com ESMTP", error: "", tries: 1,
@@ -401,7 +406,8 @@ def main():
     if params["smtp_banner"] is not None:
         options = params["smtp_banner"]
         try:
-            result["smtp_banner"] = smtp_banner.check(options["host"], options["port"], options["timeout"])
+            result["smtp_banner"] = smtp_banner.check(options["host"], options["port"], options["timeout"],
+                                                      greeting=smtp_banner.expected_greeting(qmail_dir))
         except smtp_banner.BannerError as exc:
             module.fail_json(msg="smtp_banner: %s" % exc)
         result["smtp_banner"]["summary"] = smtp_banner.describe(result["smtp_banner"])

@@ -57,6 +57,8 @@ description:
   - A relay client is a full IPv4 address (V(1.2.3.4)) or its first one to three octets (V(1.2.3), V(1.2.3.), V(127.)).
     Both front ends get a prefix with a trailing dot (C(1.2.3.)); tcp_wrappers would never match the document's
     C(tcp-env:1.2.3:) without it.
+  - With O(state=present) a program that is neither tcpserver nor inetd listening on O(port) (postfix, exim...) fails the
+    module before any change, also in check mode (RV(port_holders)).
   - Every option is checked before anything changes; a failure names the variable (O(variable_prefix) + option name,
     with the list index) and the reason.
 author:
@@ -259,6 +261,9 @@ options:
       - Also look whether the front end serves SMTP (O(state=present)) - tcpserver supervised and up (C(svok), C(svstat)),
         inetd running (O(inetd_pid_file)) - and connect to its port to read qmail-smtpd's C(220) greeting (then C(QUIT)).
         The result is in RV(running) and RV(smtp_banner).
+      - The line must be exactly C(220 GREETING ESMTP), GREETING the first line of O(qmail_dir)C(/control/smtpgreeting)
+        or, without that file, of C(control/me) (as qmail-smtpd works it out); when neither can be read, any C(220)
+        line passes and RV(smtp_banner) says so (C(note)).
       - The module connects only to the host's own addresses, from the host itself.
     type: dict
     suboptions:
@@ -448,6 +453,17 @@ other_front_end_active:
   description: The front end of O(other_front_end) still serves the SMTP port (false without O(other_front_end)).
   returned: always
   type: bool
+port_holders:
+  description:
+    - The sockets listening on O(port) at an address that overlaps O(bind_address) (V(0.0.0.0) and V(::) overlap any),
+      from C(/proc/net/tcp{,6}) and C(/proc/PID/fd) (O(state=present)), each with C(address), C(port), C(pid) and
+      C(program) (null when no readable process holds it, e.g. as non-root), C(pids), C(foreign).
+    - A program that is neither tcpserver nor inetd (nor O(inetd_program)) fails the module before any change, also in
+      check mode, naming the port, the program and its pid.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{address: 0.0.0.0, port: 25, pid: 812, program: tcpserver, pids: [812], foreign: false}]
 ansible_facts:
   description: Facts for the play, so that a play that runs either front end's look reads one name (site.yml).
   returned: always
@@ -625,13 +641,15 @@ def main():
             # mode, tells it so); check mode shows the plan at once.
             module.fail_json(msg=front_end_settings.still_serving("tcpserver" if params["format"] == "tcprules"
                                                                   else "inetd"), other_front_end_active=True)
+        # A daemon that is neither front end on the port (postfix, exim...) stops the call, also in the look.
+        holders = front_end_service.port_taken(module, params) if params["state"] == "present" else []
         tcprules_missing = missing and params["format"] == "tcprules"
         if tcprules_missing and params["state"] == "present":
             # Look before acting: while a program tcpserver needs is missing nothing changes; the role installs the
             # packages and calls the module again.
             relay.relay_clients(params["relay_clients"], prefix + "relay_clients")
             module.exit_json(changed=False, missing_programs=missing, other_front_end_active=other_active, changes=[],
-                             ansible_facts={FACT: other_active},
+                             ansible_facts={FACT: other_active}, port_holders=holders,
                              rules_changed=False, cdb_rebuilt=False, cdb_reason="", run_script_changed=False,
                              log_run_script_changed=False, owed_actions=[], clients=[])
         if params["format"] == "tcprules" and params["state"] == "absent":
@@ -650,6 +668,7 @@ def main():
     result["clients"] = [client.pattern for client in clients]
     result["missing_programs"] = missing
     result["other_front_end_active"] = other_active
+    result["port_holders"] = holders
     result["ansible_facts"] = {FACT: other_active}
     if params["smtp_banner"] is not None and params["state"] == "present":
         if params["format"] == "tcprules":

@@ -56,6 +56,8 @@ class Host(FakeHost):
         self.port = free_port()
         self.run_dir = os.path.join(self.root, "run")
         os.makedirs(self.run_dir)
+        # qmail-smtpd's greeting on this host: control/smtpgreeting's first line (before control/me's)
+        self.write(os.path.join(self.qmail, "control", "smtpgreeting"), "fake.qmail.test\n")
         self.greeting = os.path.join(self.root, "greeting")
         self.write(self.greeting, GREETING)
         os.chmod(self.greeting, 0o755)

@@ -263,6 +263,16 @@ def test_the_deploy_check_reads_the_smtp_greeting(tmp_path, host):
         result = run_playbook(ROUTE_CHECK, tmp_path,
                               site_variables(host, teamware_route_check_smtp=True, ucspi_tcp_port=str(wrong.port)))
         assert result.returncode != 0
-        assert "the greeting is not 220 (qmail-smtpd's): 554 go away" in result.output
+        assert "the greeting is not qmail-smtpd's: expected '220 mail.company.com ESMTP', got '554 go away'" in result.output
     finally:
         wrong.close()
+    # issue 14: another daemon's 220 is not qmail-smtpd's greeting (control/me: mail.company.com, no smtpgreeting)
+    foreign = Greeter(b"220 mail.company.com ESMTP Postfix (Debian/GNU)\r\n")
+    try:
+        result = run_playbook(ROUTE_CHECK, tmp_path,
+                              site_variables(host, teamware_route_check_smtp=True, ucspi_tcp_port=str(foreign.port)))
+        assert result.returncode != 0, result.output
+        assert ("the greeting is not qmail-smtpd's: expected '220 mail.company.com ESMTP', got '220 mail.company.com "
+                "ESMTP Postfix (Debian/GNU)'") in result.output, result.output
+    finally:
+        foreign.close()

@@ -15,6 +15,7 @@ import shutil
 
 import pytest
 
+from ...loopback import free_port, named_listener
 from .fake_host import FakeHost
 from .playbook_helpers import REPO, run_playbook, snapshot
 from .test_qmail_role import METHODS
@@ -158,3 +159,25 @@ def test_a_host_that_cannot_take_the_inventory_stops_the_run_before_any_host_cha
     assert FIRST_PLAY in result.output and QMAIL_PLAY not in result.output, result.output
     assert snapshot(good.root) == before
     assert good.actions() == []
+
+
+def test_a_foreign_daemon_on_a_hosts_smtp_port_stops_the_run_before_any_host_changes(tmp_path, configured):
+    # issue 14: is the port free? A program that is neither tcpserver nor inetd on mail2's SMTP port (a listener this
+    # test starts on loopback, on a free port) stops site.yml in its first play; neither host changes
+    good = configured
+    assert would_change(tmp_path, good, "smtp_alias", "tcpserver")
+    bad = FakeHost(tmp_path / "bad")
+    port = free_port()
+    bad_variables = site_variables(bad, "smtp_alias", ucspi_tcp_port=str(port))
+    before, bad_before = snapshot(good.root), snapshot(bad.root)
+
+    with named_listener(tmp_path, "fake-postfix", port) as pid:
+        result = run_playbook(SITE, tmp_path, {}, hosts={"mail1": site_variables(good, "smtp_alias"), "mail2": bad_variables})
+
+    assert result.returncode != 0, result.output
+    assert ("ucspi_tcp_port: port %d is held by fake-postfix (pid %d) on 127.0.0.1:%d, which is neither tcpserver nor "
+            "inetd, so tcpserver cannot serve qmail-smtpd there: stop it and disable it, then run again; nothing changed"
+            % (port, pid, port)) in result.output, result.output
+    assert FIRST_PLAY in result.output and QMAIL_PLAY not in result.output, result.output
+    assert snapshot(good.root) == before and snapshot(bad.root) == bad_before
+    assert good.actions() == [] and bad.actions() == []

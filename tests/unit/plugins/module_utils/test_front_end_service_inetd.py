@@ -14,6 +14,7 @@ import socket
 import sys
 
 from ansible_collections.teamware.qmail.plugins.module_utils import front_end_service
+from ansible_collections.teamware.qmail.plugins.module_utils import port_holders
 
 from ....loopback import free_port
 
@@ -26,10 +27,10 @@ TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retr
 
 def test_only_listening_sockets_on_the_port_count():
     # 0x19 = 25 listening; the established connection to 25 is not a listener; 0x9C5 = 2501 is another port
-    assert front_end_service.listening_inodes(TCP, 25) == set(["1111"])
-    assert front_end_service.listening_inodes(TCP, 2501) == set(["3333"])
-    assert front_end_service.listening_inodes(TCP, 2525) == set()
-    assert front_end_service.listening_inodes(None, 25) == set()
+    assert port_holders.listening_inodes(TCP, 25) == set(["1111"])
+    assert port_holders.listening_inodes(TCP, 2501) == set(["3333"])
+    assert port_holders.listening_inodes(TCP, 2525) == set()
+    assert port_holders.listening_inodes(None, 25) == set()
 
 
 def test_an_inetd_holds_the_port_while_it_listens_there(tmp_path):
