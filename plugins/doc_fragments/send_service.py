@@ -25,10 +25,16 @@ options:
       - Everything is checked before anything changes (the routing files included); then the routing files are
         written, then the service, its link last. When the call writes nothing of the routing because the routing
         user is missing (RV(routing_user_needed)), it writes nothing of the service either.
-      - A NEW service is therefore started by svscan (within 5 seconds of the link) before the caller runs
-        C(qmail-newu) or sends the HUP of the same run. That is safe, because a freshly started qmail-send reads
-        C(locals) and C(virtualdomains) at start and C(users/cdb) at each delivery, so it routes no worse than a
-        running one in the seconds before C(qmail-newu).
+      - svscan starts a NEW service within 5 seconds of its link. While the routing of the same call still owes
+        follow-up work (RV(routing_user_needed), C(qmail-newu) or the HUP in RV(actions), RV(stale) files left with
+        O(remove_stale=false)), a link that does not exist yet is therefore not created, and
+        RV(send_service.link_deferred) says so; the rest of the service is written. Otherwise the new qmail-send could
+        deliver queued mail before C(users/cdb) is rebuilt (with the users methods, C(+tw.) is only in
+        C(users/assign), so C(tw.*) mail would go through C(qmail-getpw) and bounce). The caller makes one more call
+        once that work ran (and was reported with O(completed_actions)); with no follow-up left, it creates the link.
+        In check mode the link stays in RV(send_service.changes) (the run creates it later) and
+        RV(send_service.link_deferred) is reported all the same. A link that exists and points elsewhere is set right
+        at once.
       - qmail-start reads the default delivery only at start. RV(send_service.restart_needed) tells whether qmail-send
         must be restarted (its run script existed and changed); the module never restarts it
         (M(teamware.qmail.qmail_service) does). A restart leaves no trace on the host, so the module records it in

@@ -120,7 +120,7 @@ def log_user_id(accounts, name, check_mode, warn):
 class Part:
     """One call's work on qmail-send's service (routing_table's send_service): every change planned and checked on
     creation (ValidationError before anything changes), applied with apply: the owed restart on disk before the run
-    script changes, the link last."""
+    script changes, the link last (or, new while the routing owes follow-up work, in a later call: defer_new_link)."""
 
     def __init__(self, options, qmail_dir, accounts, completed, check_mode, warn):
         """options: send_service's service_dir, service_name, default_delivery, log_user; completed: the call's
@@ -131,6 +131,17 @@ class Part:
         self.owed, self.owed_file = owed_state(self.settings.service, self.changes,
                                                [action for action in completed if action in OWED_ACTIONS])
         self.state_change = files.plan(self.owed_file)
+        self.link_deferred = False
+
+    def defer_new_link(self, follow_up_owed, check_mode):
+        """A link that does not exist yet is left out when the routing of the same call still owes follow-up work
+        (the routing user, qmail-newu, the HUP, stale files): svscan would start qmail-send within 5 s, before users/cdb
+        is rebuilt.  The caller makes another call once that ran.  In check mode the link stays among the changes (it
+        is created later in the same run), so that a look still shows it; link_deferred is reported either way."""
+        new = [c for c in self.changes if c["kind"] == "link" and c["reasons"] == ["create"]]
+        self.link_deferred = bool(follow_up_owed and new)
+        if self.link_deferred and not check_mode:
+            self.changes = [c for c in self.changes if c not in new]
 
     def all_changes(self):
         """Every change with the state file's (last: it is written first, but reported after what it is for)."""
@@ -145,7 +156,8 @@ class Part:
     def result(self):
         """The send_service entry of routing_table's result."""
         return dict(changes=[relay.change_summary(c) for c in self.all_changes()],
-                    restart_needed="restart_qmail_send" in self.owed, run_script=self.settings.run_script())
+                    restart_needed="restart_qmail_send" in self.owed, link_deferred=self.link_deferred,
+                    run_script=self.settings.run_script())
 
     def diff(self):
         return [relay.diff_entry(c) for c in self.all_changes()]

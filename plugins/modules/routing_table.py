@@ -409,6 +409,10 @@ send_service:
       description: qmail-send must be restarted; its run script was changed (in check mode, would be), now or by an
         earlier call whose restart was not reported done (O(completed_actions)).
       type: bool
+    link_deferred:
+      description: The service's link is new and the routing owes follow-up work (RV(follow_up_needed)), so it was not
+        created (in check mode it stays in RV(send_service.changes)); call again once that work ran.
+      type: bool
     run_script:
       description: The content of C(run).
       type: str
@@ -432,7 +436,7 @@ from ansible_collections.teamware.qmail.plugins.module_utils.validators import V
 SETTING_OPTIONS = tuple(routing.DEFAULTS)
 # send_service.OWED_ACTIONS (send_service is imported only when the option is set)
 RESTART = "restart_qmail_send"
-NO_SERVICE = dict(changes=[], restart_needed=False)
+NO_SERVICE = dict(changes=[], restart_needed=False, link_deferred=False)
 
 
 def route_check_digest(module, raw, context):
@@ -659,6 +663,8 @@ def main():
     if not module.check_mode and (changes or state_change):
         intent = files.FileState(final.path, routing_files.intent_state(state, table, planned, pending).render(), kind="state")
         write_changes(module, planned, changes, intent, final)
+    if service is not None:  # a new service's link waits while the routing owes follow-up (qmail-newu, HUP, ...)
+        service.defer_new_link(accounts.routing_user_needed or any(actions.values()) or bool(stale and not params["remove_stale"]), module.check_mode)
     if service is not None and not module.check_mode:
         try:
             service.apply()  # after the routing files: the link (a new service starts) comes last

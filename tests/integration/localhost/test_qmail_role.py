@@ -133,3 +133,52 @@ def test_send_service_is_one_call_and_restarts_only_for_a_new_run_script(tmp_pat
     assert not os.path.exists(os.path.join(real, "teamware-qmail.json"))
     assert run_playbook(PLAYBOOK, tmp_path, variables(host, "smtp_smtproutes", qmail_default_delivery="./Mailbox",
                                                       **send)).changed() == 0
+
+
+def task_status(output, name):
+    """The status word (ok, changed, skipping) of the role's task whose name starts with name."""
+    block = output.split("TASK [teamware.qmail.qmail : %s" % name, 1)[1].split("\n\n", 1)[0]
+    return block.strip().splitlines()[-1].split(":", 1)[0]
+
+
+def watch_the_link(host, link):
+    """qmail-newu and qmailctl log whether qmail-send's service was already linked (svscan would have started it)."""
+    seen = '\n[ -L "%s" ] && echo "$(basename "$0") found the link" >> "%s"; true' % (link, host.log)
+    host.stub(os.path.join(host.qmail, "bin", "qmail-newu"), 'touch "%s/users/cdb"%s' % (host.qmail, seen))
+    host.stub(os.path.join(host.root, "qmailctl"), seen.lstrip("\n"))
+
+
+def test_a_new_send_service_is_linked_after_qmail_newu_and_the_hup(tmp_path, host):
+    service = os.path.join(host.root, "service")
+    link = os.path.join(service, "qmail-send")
+    send = dict(qmail_send_service_manage=True, qmail_service_dir=service)
+    watch_the_link(host, link)
+    first = run_playbook(PLAYBOOK, tmp_path, variables(host, "torecvm_users", **send))
+    assert first.returncode == 0, first.output
+    assert host.actions() == ["qmail-newu", "qmailctl hup"], first.output  # neither found the link
+    assert os.readlink(link) == os.path.join(host.qmail, "supervise", "qmail-send")
+    host.clear_actions()
+    before = snapshot(host.root)
+    again = run_playbook(PLAYBOOK, tmp_path, variables(host, "torecvm_users", **send))
+    assert again.changed() == 0, again.output
+    assert host.actions() == [] and snapshot(host.root) == before
+
+
+def test_a_new_send_service_waits_for_qmail_newu_alone_then_one_more_call_links_it(tmp_path, host):
+    service = os.path.join(host.root, "service")
+    link = os.path.join(service, "qmail-send")
+    send = dict(qmail_send_service_manage=True, qmail_service_dir=service)
+    assert run_playbook(PLAYBOOK, tmp_path, variables(host, "torecvm_users")).returncode == 0
+    os.unlink(os.path.join(host.qmail, "users", "cdb"))  # only qmail-newu is owed: no HUP, no stale files
+    host.clear_actions()
+    watch_the_link(host, link)
+    first = run_playbook(PLAYBOOK, tmp_path, variables(host, "torecvm_users", **send))
+    assert first.returncode == 0, first.output
+    assert host.actions() == ["qmail-newu"], first.output
+    assert task_status(first.output, "Remove the .qmail files the previous method left") == "skipping", first.output
+    assert task_status(first.output, "Link qmail-send's new service into the scan directory") == "changed", first.output
+    assert os.readlink(link) == os.path.join(host.qmail, "supervise", "qmail-send")
+    host.clear_actions()
+    again = run_playbook(PLAYBOOK, tmp_path, variables(host, "torecvm_users", **send))
+    assert again.changed() == 0, again.output
+    assert host.actions() == []

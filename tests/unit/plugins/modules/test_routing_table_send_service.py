@@ -38,6 +38,17 @@ class SendTree(Tree):
     def send_args(self, method="smtp_smtproutes", **service):
         return self.args(method, send_service=dict(dict(service_dir=self.service_dir, log_user=LOG_USER), **service))
 
+    def newu(self):
+        """What qmail-newu leaves: users/cdb newer than users/assign (without it every call owes qmail-newu)."""
+        self.write("users/cdb", "")
+        assign = self.path("users/assign")
+        if os.path.exists(assign):
+            later = os.stat(assign).st_mtime + 10
+            os.utime(self.path("users/cdb"), (later, later))
+
+    def link(self):
+        return os.path.join(self.service_dir, "qmail-send")
+
 
 @pytest.fixture
 def tree(tmp_path):
@@ -81,33 +92,73 @@ def test_the_module_knows_the_services_actions_and_imports_it_only_when_asked():
 def test_without_the_option_the_service_is_not_touched(capsys, tree):
     result = run(capsys, tree.args("smtp_smtproutes"))
     assert result["changed"] is True
-    assert result["send_service"] == {"changes": [], "restart_needed": False}
+    assert result["send_service"] == {"changes": [], "restart_needed": False, "link_deferred": False}
     assert not os.path.exists(os.path.join(tree.qmail, "supervise")) and not os.path.exists(tree.service_dir)
 
 
-def test_builds_the_service_then_changes_nothing(capsys, tree):
+def test_builds_the_service_then_links_it_once_the_follow_up_ran(capsys, tree):
     first = run(capsys, tree.send_args())
-    assert first["changed"] is True
+    assert first["changed"] is True and first["follow_up_needed"] is True
+    assert first["actions"] == {"hup_qmail_send": True, "rebuild_users_cdb": True}
     assert first["changes"] and all(c["kind"] != "link" for c in first["changes"])  # the routing files' own list
     service = first["send_service"]
     assert service["restart_needed"] is False  # a new service is started by supervise itself
-    assert os.readlink(os.path.join(tree.service_dir, "qmail-send")) == tree.real
-    assert service["changes"][-1]["kind"] == "link"  # the link comes last
+    # svscan would start qmail-send within 5 s, before qmail-newu and the HUP: the link waits for them
+    assert service["link_deferred"] is True
+    assert service["changes"] and all(c["kind"] != "link" for c in service["changes"])
+    assert not os.path.lexists(tree.link()) and os.path.isdir(tree.service_dir)
     for path in ("run", "log/run"):
         assert stat.S_IMODE(os.stat(os.path.join(tree.real, path)).st_mode) == 0o755
     assert os.path.isdir(os.path.join(tree.real, "log", "main"))
     with open(os.path.join(tree.real, "run")) as handle:
         assert handle.read() == service["run_script"]
+    # qmail-newu alone is not enough: the HUP is still owed until a call says it ran
+    tree.newu()
+    waiting = run(capsys, tree.send_args())
+    assert waiting["changed"] is False and waiting["actions"]["hup_qmail_send"] is True
+    assert waiting["send_service"]["link_deferred"] is True and not os.path.lexists(tree.link())
+    linked = run(capsys, dict(tree.send_args(), completed_actions=["hup_qmail_send"]))
+    assert linked["changed"] is True and linked["follow_up_needed"] is False
+    assert [c["kind"] for c in linked["send_service"]["changes"]] == ["link"]
+    assert linked["send_service"]["link_deferred"] is False
+    assert os.readlink(tree.link()) == tree.real
     second = run(capsys, tree.send_args())
     assert second["changed"] is False and second["send_service"]["changes"] == []
-    assert second["send_service"]["restart_needed"] is False
+    assert second["send_service"]["restart_needed"] is False and second["send_service"]["link_deferred"] is False
 
 
-def test_a_change_of_the_service_alone_is_a_change_of_the_call(capsys, tree):
+def test_without_follow_up_the_new_link_is_created_at_once(capsys, tree):
+    """Also: a change of the service alone is a change of the call."""
     run(capsys, tree.args("smtp_smtproutes"))
+    tree.newu()
+    run(capsys, dict(tree.args("smtp_smtproutes"), completed_actions=["hup_qmail_send"]))
     result = run(capsys, tree.send_args())
-    assert result["changed"] is True and result["changes"] == []
-    assert result["send_service"]["changes"][-1]["kind"] == "link"
+    assert result["changed"] is True and result["changes"] == [] and result["follow_up_needed"] is False
+    assert result["send_service"]["changes"][-1]["kind"] == "link"  # the link comes last
+    assert result["send_service"]["link_deferred"] is False
+    assert os.readlink(tree.link()) == tree.real
+    assert run(capsys, tree.send_args())["changed"] is False
+
+
+def test_stale_files_removed_by_the_same_call_do_not_hold_the_link(capsys, tree):
+    tree.newu()
+    run(capsys, tree.args("torecvm_users"))  # leaves the routing user's marked .qmail files
+    tree.newu()
+    run(capsys, dict(tree.args("torecvm_users"), completed_actions=["hup_qmail_send"]))
+    kept = run(capsys, dict(tree.send_args(), remove_stale=False))
+    assert kept["stale"] and kept["send_service"]["link_deferred"] is True and not os.path.lexists(tree.link())
+    tree.newu()
+    removed = run(capsys, dict(tree.send_args(), remove_stale=True, completed_actions=["hup_qmail_send"]))
+    assert removed["follow_up_needed"] is True  # it reports the files it removed
+    assert removed["send_service"]["link_deferred"] is False and os.readlink(tree.link()) == tree.real
+
+
+def test_a_link_to_the_wrong_place_is_set_right_at_once(capsys, tree):
+    os.makedirs(tree.service_dir)
+    os.symlink(os.path.join(tree.root, "elsewhere"), tree.link())
+    result = run(capsys, tree.send_args())
+    assert result["follow_up_needed"] is True and result["send_service"]["link_deferred"] is False
+    assert os.readlink(tree.link()) == tree.real
 
 
 def test_the_routing_files_are_written_before_the_service(capsys, tree, monkeypatch):
@@ -129,6 +180,10 @@ def test_check_mode_and_diff_change_nothing(capsys, tree):
     headers = [entry["after_header"] for entry in result["diff"]]
     assert any(header.endswith("/qmail-send/run") for header in headers)
     assert any(header.endswith("/control/smtproutes") for header in headers)
+    # the link waits for qmail-newu and the HUP, but the run creates it: check mode still shows it, and says it waits
+    assert result["send_service"]["link_deferred"] is True
+    assert result["send_service"]["changes"][-1]["kind"] == "link"
+    assert any(header == tree.link() or header.endswith("/service/qmail-send") for header in headers)
 
 
 def test_a_new_default_delivery_needs_a_restart(capsys, tree):
@@ -224,7 +279,7 @@ def test_a_missing_routing_user_holds_the_service_too(capsys, tree):
     before = tree.snapshot()
     result = run(capsys, args)
     assert result["routing_user_needed"] is True and result["changed"] is False
-    assert result["send_service"] == {"changes": [], "restart_needed": False}
+    assert result["send_service"] == {"changes": [], "restart_needed": False, "link_deferred": False}
     assert tree.snapshot() == before
     assert not os.path.exists(os.path.join(tree.qmail, "supervise")) and not os.path.exists(tree.service_dir)
     # the service's settings are checked all the same, before the role creates the user
